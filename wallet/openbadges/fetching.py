@@ -1,0 +1,38 @@
+"""The fetcher protocol: how the pure core asks for a URL without touching the network itself.
+
+A fetcher is `callable(url: str, accept: str) -> Fetched`. It follows redirects itself
+(`Fetched.url` is the final URL), returns any HTTP status, and raises `FetchError` when nothing
+could be fetched. `fetch=None` means offline: every fetch fails. The app passes `SafeHttp.fetch`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from .errors import FetchError
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+
+    @property
+    def media_type(self) -> str:
+        """The content type without parameters, lower-cased (`application/ld+json`)."""
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+
+class Fetcher(Protocol):
+    def __call__(self, url: str, accept: str) -> Fetched: ...
+
+
+def offline_fetch(url: str, accept: str) -> Fetched:
+    """The fetcher used when `fetch=None`: nothing can be fetched."""
+    raise FetchError(url, "offline")
+
+
+FetchFn = Callable[[str, str], Fetched]
