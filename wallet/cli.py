@@ -1,0 +1,33 @@
+"""The `wallet` console script.
+
+Offline commands (`verify`, `unbake`, `bake`, `eligibility`, `referential check`) need no app,
+secret, database or configuration: they are dispatched before Flask is imported, so that their
+cold start stays small. Everything else is a Flask CLI group bound to `create_app`
+(`wallet run`, `wallet shell`, `wallet routes`, `wallet db upgrade`, `wallet users create-admin`,
+`wallet worker`, `wallet contexts sync`, `wallet demo`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+OFFLINE = {"verify", "unbake", "bake", "eligibility", "referential"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in OFFLINE:
+        if args[0] in {"eligibility", "referential"}:
+            from .eligibility.cli import run as run_eligibility
+
+            return run_eligibility(args)
+        from .offline_cli import run as run_offline
+
+        return run_offline(args)
+    from .commands import cli
+
+    return cli.main(args=args, prog_name="wallet") or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
