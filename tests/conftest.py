@@ -52,3 +52,71 @@ def _no_outside_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+# --- the application ------------------------------------------------------------------------
+
+import os
+import re
+
+TEST_PG_URL = os.environ.get("WALLET_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """The test configuration; tests may edit it before asking for `app`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "DATABASE_URL": TEST_PG_URL or f"sqlite:///{tmp_path / 'wallet.db'}",
+        "BASE_URL": "http://127.0.0.1:5000",
+        "MAIL_BACKEND": "memory",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "INSTANCE_TMP": str(tmp_path),
+    }
+
+
+@pytest.fixture
+def app(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("WALLET_INSTANCE_PATH", str(tmp_path / "instance"))
+    from wallet import create_app
+    from wallet.db import Base, engine
+    from wallet.extensions import limiter
+
+    application = create_app(app_config)
+    with application.app_context():
+        eng = engine()
+        if TEST_PG_URL:
+            Base.metadata.drop_all(eng)
+        Base.metadata.create_all(eng)
+    limiter.reset()
+    yield application
+    with application.app_context():
+        if TEST_PG_URL:
+            Base.metadata.drop_all(engine())
+        engine().dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(app):
+    from wallet.mail import outbox as _outbox
+
+    return _outbox(app)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form in a page (tests keep CSRF on and read it like a browser)."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def link_from(mail_body: str) -> str:
+    match = re.search(r"https?://\S+", mail_body)
+    assert match, "no link in the mail"
+    return match.group(0)

@@ -1,0 +1,346 @@
+"""Accounts: registration, email confirmation, login, password reset and change, several emails,
+account deletion, the first admin.
+
+Answers never reveal whether an address has an account (SECURITY.md T42): registration with a
+known address and a reset for an unknown one look exactly like the normal case to the requester.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import force_locale, gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from .. import mail
+from ..models import AuditEvent, Email, User, new_session_token, utcnow
+from ..passwords import check_password, hash_password, needs_rehash, password_problem
+
+MAX_EMAILS = 10
+
+
+class AccountError(Exception):
+    """A refusal the person can act on; `code` picks the message shown to them."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+# tokens -----------------------------------------------------------------------------------------
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"wallet.{purpose}")
+
+
+def _link(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def normalize_address(address: str) -> tuple[str, str]:
+    """(address as typed, lookup key) or AccountError('bad_email')."""
+    address = (address or "").strip()
+    if len(address) > 254:
+        raise AccountError("bad_email")
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise AccountError("bad_email") from None
+    return valid.normalized, valid.normalized.lower()
+
+
+# lookups ----------------------------------------------------------------------------------------
+
+def load_user(session: Session, cookie_id: str) -> User | None:
+    """flask-login loader: the cookie carries `<id>:<session_token>`."""
+    user_id, _sep, token = (cookie_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = session.get(User, int(user_id), options=[selectinload(User.emails)])
+    if user is None or not _same(user.session_token, token):
+        return None
+    return user
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def find_account_email(session: Session, key: str) -> Email | None:
+    """A confirmed address, else the primary (registration) address of an account."""
+    rows = session.scalars(select(Email).where(Email.normalized == key)).all()
+    confirmed = [e for e in rows if e.confirmed]
+    if confirmed:
+        return confirmed[0]
+    primaries = [e for e in rows if e.is_primary]
+    return primaries[0] if len(primaries) == 1 else None
+
+
+def _address_taken(session: Session, key: str) -> bool:
+    return session.scalar(select(Email.id).where(
+        Email.normalized == key, (Email.verified_at.is_not(None)) | (Email.is_primary.is_(True)))) is not None
+
+
+# use cases --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    user_id: int | None  # None when the address already had an account (the requester is not told)
+
+
+def register(session: Session, display_name: str, address: str, password: str, locale: str = "fr") -> Registered:
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 120:
+        raise AccountError("bad_name")
+    typed, key = normalize_address(address)
+    problem = password_problem(password, personal=(display_name, key.split("@")[0]))
+    if problem:
+        raise AccountError(f"password_{problem}")
+    if _address_taken(session, key):
+        owner_email = find_account_email(session, key)
+        session.rollback()
+        if owner_email is not None:
+            _send_existing_account_notice(owner_email)
+        return Registered(None)
+    user = User(display_name=display_name, password_hash=hash_password(password),
+                locale=locale if locale in ("fr", "en") else "fr")
+    email = Email(address=typed, normalized=key, is_primary=True)
+    user.emails.append(email)
+    session.add(user)
+    try:
+        session.flush()
+        session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="account.registered"))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return Registered(None)
+    _send_confirmation(user, email)
+    return Registered(user.id)
+
+
+def _send_confirmation(user: User, email: Email) -> None:
+    token = _serializer("confirm").dumps({"e": email.id, "a": email.normalized})
+    link = _link("auth.confirm_email", token=token)
+    hours = current_app.config["CONFIRM_MAX_AGE"] // 3600
+    with force_locale(user.locale):
+        subject = _("Confirmez votre adresse e-mail")
+        body = _("Bonjour %(name)s,\n\nPour confirmer l'adresse %(address)s dans votre portefeuille de badges, "
+                 "ouvrez ce lien (valable %(hours)s heures) :\n\n%(link)s\n\n"
+                 "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
+                 name=user.display_name, address=email.address, hours=hours, link=link)
+    mail.send(email.address, subject, body)
+
+
+def _send_existing_account_notice(email: Email) -> None:
+    user = email.user
+    with force_locale(user.locale):
+        subject = _("Votre portefeuille de badges existe déjà")
+        body = _("Bonjour %(name)s,\n\nQuelqu'un a essayé de créer un compte avec l'adresse %(address)s, "
+                 "qui a déjà un compte. Si c'était vous, connectez-vous ou réinitialisez votre mot de passe :"
+                 "\n\n%(link)s\n\nSinon, vous pouvez ignorer ce message.",
+                 name=user.display_name, address=email.address, link=_link("auth.forgot_password"))
+    mail.send(email.address, subject, body)
+
+
+def confirm_email(session: Session, token: str) -> Email:
+    """Confirm the address named by a signed, expiring link."""
+    try:
+        data = _serializer("confirm").loads(token, max_age=current_app.config["CONFIRM_MAX_AGE"])
+    except SignatureExpired:
+        raise AccountError("link_expired") from None
+    except BadSignature:
+        raise AccountError("link_invalid") from None
+    if not isinstance(data, dict):
+        raise AccountError("link_invalid")
+    email = session.get(Email, data.get("e"))
+    if email is None or email.normalized != data.get("a"):
+        raise AccountError("link_invalid")
+    if email.confirmed:
+        return email
+    other = session.scalar(select(Email).where(Email.normalized == email.normalized,
+                                               Email.verified_at.is_not(None), Email.id != email.id))
+    if other is not None:
+        raise AccountError("address_owned_elsewhere")
+    email.verified_at = utcnow()
+    session.add(AuditEvent(actor_id=email.user_id, subject_id=email.user_id, action="email.confirmed"))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AccountError("address_owned_elsewhere") from None
+    return email
+
+
+def authenticate(session: Session, address: str, password: str) -> User:
+    try:
+        _typed, key = normalize_address(address)
+    except AccountError:
+        check_password(None, password)
+        raise AccountError("bad_credentials") from None
+    email = find_account_email(session, key)
+    user = email.user if email is not None else None
+    if not check_password(user.password_hash if user else None, password) or user is None:
+        raise AccountError("bad_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="auth.login"))
+    session.commit()
+    return user
+
+
+def logout(session: Session, user: User) -> None:
+    """End every session of the user: the signed cookie alone can no longer log in."""
+    user.session_token = new_session_token()
+    session.add(user)
+    session.commit()
+
+
+def request_password_reset(session: Session, address: str) -> None:
+    try:
+        _typed, key = normalize_address(address)
+    except AccountError:
+        return
+    email = find_account_email(session, key)
+    if email is None:
+        return
+    user = email.user
+    token = _serializer("reset").dumps({"u": user.id, "h": user.password_hash[-16:]})
+    link = _link("auth.reset_password", token=token)
+    with force_locale(user.locale):
+        subject = _("Réinitialiser votre mot de passe")
+        body = _("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien "
+                 "(valable 2 heures, une seule fois) :\n\n%(link)s\n\n"
+                 "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.",
+                 name=user.display_name, link=link)
+    mail.send(email.address, subject, body)
+
+
+def reset_password(session: Session, token: str, password: str) -> User:
+    try:
+        data = _serializer("reset").loads(token, max_age=current_app.config["RESET_MAX_AGE"])
+    except SignatureExpired:
+        raise AccountError("link_expired") from None
+    except BadSignature:
+        raise AccountError("link_invalid") from None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    # The token is bound to the current hash: once used (or after any change) it is dead.
+    if user is None or not _same(user.password_hash[-16:], str(data.get("h", ""))):
+        raise AccountError("link_invalid")
+    _set_password(user, password)
+    # A working reset link proves control of the address.
+    for email in user.emails:
+        if email.is_primary and email.verified_at is None and not _confirmed_elsewhere(session, email):
+            email.verified_at = utcnow()
+    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="auth.password_reset"))
+    session.commit()
+    return user
+
+
+def _confirmed_elsewhere(session: Session, email: Email) -> bool:
+    return session.scalar(select(Email.id).where(Email.normalized == email.normalized,
+                                                 Email.verified_at.is_not(None), Email.id != email.id)) is not None
+
+
+def _set_password(user: User, password: str) -> None:
+    personal = (user.display_name, *(e.normalized.split("@")[0] for e in user.emails))
+    problem = password_problem(password, personal=personal)
+    if problem:
+        raise AccountError(f"password_{problem}")
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()  # ends every other session
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    if not check_password(user.password_hash, current):
+        raise AccountError("bad_current_password")
+    _set_password(user, new)
+    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="auth.password_changed"))
+    session.commit()
+    return user
+
+
+def add_email(session: Session, user: User, address: str) -> Email:
+    typed, key = normalize_address(address)
+    if any(e.normalized == key for e in user.emails):
+        raise AccountError("email_already_yours")
+    if len(user.emails) >= MAX_EMAILS:
+        raise AccountError("too_many_emails")
+    email = Email(address=typed, normalized=key, is_primary=False)
+    user.emails.append(email)
+    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="email.added"))
+    session.commit()
+    # An address confirmed by another account is refused at confirmation time, where the owner of
+    # the mailbox can recover it; saying so here would reveal that the address has an account.
+    _send_confirmation(user, email)
+    return email
+
+
+def resend_confirmation(session: Session, user: User, email_id: int) -> None:
+    email = _own_email(user, email_id)
+    if not email.confirmed:
+        _send_confirmation(user, email)
+
+
+def remove_email(session: Session, user: User, email_id: int) -> None:
+    email = _own_email(user, email_id)
+    if email.is_primary:
+        raise AccountError("cannot_remove_primary")
+    user.emails.remove(email)
+    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="email.removed"))
+    session.commit()
+
+
+def make_primary(session: Session, user: User, email_id: int) -> None:
+    email = _own_email(user, email_id)
+    if not email.confirmed:
+        raise AccountError("email_not_confirmed")
+    for other in user.emails:
+        other.is_primary = other.id == email.id
+    session.commit()
+
+
+def _own_email(user: User, email_id: int) -> Email:
+    email = next((e for e in user.emails if e.id == email_id), None)
+    if email is None:
+        raise AccountError("not_found")
+    return email
+
+
+def set_locale(session: Session, user: User, locale: str) -> None:
+    if locale in ("fr", "en") and user.locale != locale:
+        user.locale = locale
+        session.commit()
+
+
+def delete_account(session: Session, user: User, password: str) -> None:
+    if not check_password(user.password_hash, password):
+        raise AccountError("bad_current_password")
+    session.delete(user)
+    session.commit()
+
+
+def create_admin(session: Session, address: str, password: str, display_name: str = "Administrateur") -> User:
+    """`wallet users create-admin`: make the account an admin (created, confirmed, if missing)."""
+    typed, key = normalize_address(address)
+    email = find_account_email(session, key)
+    if email is not None:
+        user = email.user
+    else:
+        problem = password_problem(password)
+        if problem:
+            raise AccountError(f"password_{problem}")
+        user = User(display_name=display_name, password_hash=hash_password(password))
+        user.emails.append(Email(address=typed, normalized=key, is_primary=True, verified_at=utcnow()))
+        session.add(user)
+    user.role = "admin"
+    session.flush()
+    session.add(AuditEvent(subject_id=user.id, action="account.made_admin"))
+    session.commit()
+    return user

@@ -1,0 +1,113 @@
+"""My account: addresses, password, language, deletion."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..db import get_session
+from ..services import accounts
+from ..services.accounts import AccountError
+from .messages import account_error
+
+bp = Blueprint("account", __name__, url_prefix="/compte")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _int(name: str) -> int:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else -1
+
+
+@bp.route("/")
+def index():
+    return render_template("account/index.html", user=_user())
+
+
+def _render_error(code: str, status: int = 400):
+    return render_template("account/index.html", user=_user(), error=account_error(code)), status
+
+
+@bp.route("/adresses", methods=["POST"])
+def add_email():
+    try:
+        email = accounts.add_email(get_session(), _user(), request.form.get("email", ""))
+    except AccountError as err:
+        return _render_error(err.code)
+    flash(_("Nous avons envoyé un lien de confirmation à %(address)s.", address=email.address), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/adresses/renvoyer", methods=["POST"])
+def resend_confirmation():
+    try:
+        accounts.resend_confirmation(get_session(), _user(), _int("email_id"))
+    except AccountError as err:
+        return _render_error(err.code, 404 if err.code == "not_found" else 400)
+    flash(_("Le lien de confirmation a été renvoyé."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/adresses/retirer", methods=["POST"])
+def remove_email():
+    try:
+        accounts.remove_email(get_session(), _user(), _int("email_id"))
+    except AccountError as err:
+        return _render_error(err.code, 404 if err.code == "not_found" else 400)
+    flash(_("L'adresse a été retirée."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/adresses/principale", methods=["POST"])
+def make_primary():
+    try:
+        accounts.make_primary(get_session(), _user(), _int("email_id"))
+    except AccountError as err:
+        return _render_error(err.code, 404 if err.code == "not_found" else 400)
+    flash(_("Adresse principale changée."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/mot-de-passe", methods=["POST"])
+def change_password():
+    form = request.form
+    if form.get("password", "") != form.get("password_confirm", ""):
+        return _render_error("password_mismatch")
+    try:
+        user = accounts.change_password(get_session(), _user(), form.get("current_password", ""),
+                                        form.get("password", ""))
+    except AccountError as err:
+        return _render_error(err.code)
+    # The other sessions ended with the new session token; this one continues.
+    session.clear()
+    login_user(user)
+    flash(_("Votre mot de passe a été changé. Vos autres sessions ont été fermées."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/langue", methods=["POST"])
+def set_locale():
+    locale = request.form.get("locale", "")
+    accounts.set_locale(get_session(), _user(), locale)
+    session["lang"] = locale if locale in ("fr", "en") else "fr"
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/supprimer", methods=["GET", "POST"])
+def delete():
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            return render_template("account/delete.html", error=_("Cochez la case pour confirmer.")), 400
+        try:
+            accounts.delete_account(get_session(), _user(), request.form.get("password", ""))
+        except AccountError as err:
+            return render_template("account/delete.html", error=account_error(err.code)), 400
+        logout_user()
+        session.clear()
+        flash(_("Votre compte et vos données ont été supprimés."), "info")
+        return redirect(url_for("public.index"))
+    return render_template("account/delete.html")
