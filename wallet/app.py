@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, mail, security
+from . import db, mail, rendering, security
 from .config import load_config
 from .extensions import babel, csrf, limiter, login_manager
 
@@ -37,6 +37,7 @@ def create_app(test_config=None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         BABEL_DEFAULT_LOCALE="fr",
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
@@ -53,6 +54,8 @@ def create_app(test_config=None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     _init_login(app)
+    _init_http(app)
+    rendering.init_app(app)
     security.init_app(app)
     _register_blueprints(app)
     _register_errors(app)
@@ -95,10 +98,25 @@ def _init_login(app: Flask) -> None:
         return load_user(db.get_session(), cookie_id)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from .views import account, auth, main, public
+def _init_http(app: Flask) -> None:
+    """The one outbound HTTP client. URLs under BASE_URL (our own issuer documents, keys, status
+    lists) are answered in-process by the app itself, never over the network."""
+    from .http import Response, SafeHttp
 
-    for module in (auth, account, main, public):
+    def local_handler(method: str, url: str, headers: dict, body: bytes | None) -> Response:
+        path = url[len(app.config["BASE_URL"]):] or "/"
+        with app.test_client() as client:
+            answer = client.open(path, method=method, headers=headers, data=body)
+            return Response(url=url, status=answer.status_code, headers=dict(answer.headers),
+                            body=answer.get_data())
+
+    app.extensions["wallet_http"] = SafeHttp.from_config(app.config, local_handler=local_handler)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import account, auth, badges, main, public
+
+    for module in (auth, account, badges, main, public):
         app.register_blueprint(module.bp)
 
 

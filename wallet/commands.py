@@ -20,6 +20,8 @@ cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(worker)
+    app.cli.add_command(contexts_group)
 
 
 @click.group("db", help="Database schema.")
@@ -71,3 +73,63 @@ def create_admin(email: str, password: str | None) -> None:
         session.close()
     click.echo(f"{email} is now an admin (user #{user.id}).")
 
+
+
+@click.command("worker", help="Background jobs: re-verify badges whose verdict is old (and, later, "
+               "deliver claims and sync partner backpacks).")
+@click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
+@click.option("--interval", default=60, show_default=True, help="Seconds between two rounds.")
+@with_appcontext
+def worker(once: bool, interval: int) -> None:
+    import time
+
+    from flask import current_app
+
+    from .services import jobs
+
+    while True:
+        report = jobs.run_due(current_app)
+        click.echo(report.summary())
+        if once:
+            return
+        time.sleep(interval)
+
+
+@click.group("contexts", help="The JSON-LD context store used to verify signed badges offline.")
+def contexts_group() -> None:
+    pass
+
+
+@contexts_group.command("sync", help="Fetch the published JSON-LD contexts into instance/contexts "
+                        "(online installs), refusing any whose sha256 differs from the committed list.")
+@with_appcontext
+def contexts_sync() -> None:
+    from pathlib import Path
+
+    from flask import current_app
+
+    from .openbadges import jsonld
+    from .openbadges.errors import FetchError
+
+    http = current_app.extensions["wallet_http"]
+    target = Path(current_app.config.get("CONTEXTS_DIR") or Path(current_app.instance_path) / "contexts")
+    target.mkdir(parents=True, exist_ok=True)
+    done, failed = [], []
+    for url, name, sha in jsonld.plan_sync(jsonld.packaged_listing()):
+        try:
+            response = http.request("GET", url, headers={"Accept": "application/ld+json, application/json"},
+                                    max_bytes=1 << 20)
+        except FetchError as err:
+            failed.append(f"{url}: {err.reason}")
+            continue
+        if response.status != 200 or not jsonld.verify_download(response.body, sha):
+            failed.append(f"{url}: HTTP {response.status} or sha256 mismatch")
+            continue
+        (target / name).write_bytes(response.body)
+        done.append((url, name, sha))
+    (target / "MANIFEST.tsv").write_text(jsonld.manifest_tsv(done))
+    click.echo(f"{len(done)} contexts stored in {target}")
+    for line in failed:
+        click.echo(f"refused {line}", err=True)
+    if failed:
+        raise SystemExit(1)

@@ -170,6 +170,10 @@ def confirm_email(session: Session, token: str) -> Email:
         raise AccountError("address_owned_elsewhere")
     email.verified_at = utcnow()
     session.add(AuditEvent(actor_id=email.user_id, subject_id=email.user_id, action="email.confirmed"))
+    # Badges issued to this address count from now on, with no new upload.
+    from .badges import rematch
+
+    rematch(session, email.user)
     try:
         session.commit()
     except IntegrityError:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
+from ..security import safe_next
 from ..services import accounts
 from ..services.accounts import AccountError
 from .messages import account_error
@@ -39,7 +40,7 @@ def add_email():
     except AccountError as err:
         return _render_error(err.code)
     flash(_("Nous avons envoyé un lien de confirmation à %(address)s.", address=email.address), "success")
-    return redirect(url_for("account.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("account.index"))
 
 
 @bp.route("/adresses/renvoyer", methods=["POST"])

@@ -1,0 +1,57 @@
+"""Rendering untrusted badge text safely (SECURITY.md T37): sanitized Markdown and safe links."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code", "pre", "h3", "h4", "h5", "h6"}
+
+
+def markdown(text: str | None) -> Markup:
+    """Markdown from a badge (criteria, narratives) as inert HTML: raw HTML disabled, then nh3."""
+    if not text:
+        return Markup("")
+    html = _md.render(str(text)[:20_000])
+    html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>").replace("<h2>", "<h4>").replace("</h2>", "</h4>")
+    clean = nh3.clean(html, tags=_TAGS, attributes={"a": {"href"}}, url_schemes={"https", "http", "mailto"},
+                      link_rel="noopener noreferrer nofollow")
+    return Markup(clean)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it may become a link (http/https only, no credentials), else None."""
+    if not url or not isinstance(url, str) or len(url) > 2048:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        return None
+    if any(ord(c) < 33 for c in url) or "\\" in url:
+        return None
+    return url
+
+
+def domain(url: str | None) -> str:
+    try:
+        return (urlsplit(url or "").hostname or "") if url and url.startswith(("http://", "https://")) else ""
+    except ValueError:
+        return ""
+
+
+def init_app(app) -> None:
+    from flask_babel import format_date, format_datetime
+
+    app.jinja_env.filters["format_date"] = lambda value: format_date(value, "long") if value else ""
+    app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "long") if value else ""
+    app.jinja_env.filters["markdown"] = markdown
+    app.jinja_env.filters["safe_url"] = safe_url
+    app.jinja_env.filters["domain"] = domain

@@ -1,0 +1,321 @@
+"""The learner's wallet: import badges (upload, URL, paste), re-match, re-verify, delete, download.
+
+Verification happens before any transaction (it may fetch over the network); each imported item
+then gets its own short transaction, so one bad file never stops or half-writes the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Badge, BadgeEvent, User, utcnow
+from ..openbadges import BadgeInputError, FetchError, verify
+from ..openbadges.baking import bake, sniff_format
+from ..openbadges.identity import identity_matches
+from ..openbadges.fetching import MemoFetcher
+from ..openbadges.model import Verdict
+from . import images
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILES = 20
+MAX_TEXT_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    filename: str
+    data: bytes
+    truncated: bool = False  # the file was larger than MAX_FILE_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    """The result line of one imported item."""
+
+    label: str
+    outcome: str  # imported | duplicate | not_yours | error
+    badge_id: int | None = None
+    status: str | None = None
+    code: str | None = None  # why it failed, for the import doctor
+    params: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    hint: dict[str, Any] = field(default_factory=dict)  # not_yours: what the badge points to
+
+
+# --------------------------------------------------------------------------------------------- import
+
+def import_uploads(session: Session, user: User, uploads: list[Upload], http, now: datetime | None = None
+                   ) -> list[ImportItem]:
+    fetch = MemoFetcher(http.fetch)
+    results: list[ImportItem] = []
+    for index, upload in enumerate(uploads):
+        label = upload.filename or f"fichier {index + 1}"
+        if index >= MAX_FILES:
+            results.append(ImportItem(label, "error", code="too_many_files", params={"max": MAX_FILES}))
+            continue
+        if upload.truncated:
+            results.append(ImportItem(label, "error", code="file_too_large", params={"max_mb": 2}))
+            continue
+        if not upload.data:
+            results.append(ImportItem(label, "error", code="empty_file"))
+            continue
+        results.append(_import_one(session, user, upload.data, label, "upload", http, fetch, now,
+                                   original_file=upload.data))
+    return results
+
+
+def import_url(session: Session, user: User, url: str, http, now: datetime | None = None) -> ImportItem:
+    url = (url or "").strip()
+    if not url.startswith(("https://", "http://")) or len(url) > 2048:
+        return ImportItem(url[:80] or "URL", "error", code="bad_url")
+    return _import_one(session, user, url, url, "url", http, MemoFetcher(http.fetch), now, source_url=url)
+
+
+def import_text(session: Session, user: User, text: str, http, now: datetime | None = None) -> ImportItem:
+    text = (text or "").strip()
+    label = "texte collé"
+    if not text:
+        return ImportItem(label, "error", code="empty_text")
+    if len(text.encode()) > MAX_TEXT_BYTES:
+        return ImportItem(label, "error", code="too_large")
+    if text.startswith(("https://", "http://")) and "\n" not in text:
+        return import_url(session, user, text, http, now)
+    return _import_one(session, user, text, label, "paste", http, MemoFetcher(http.fetch), now)
+
+
+def _import_one(session: Session, user: User, source: bytes | str, label: str, how: str, http, fetch,
+                now: datetime | None, original_file: bytes | None = None,
+                source_url: str | None = None) -> ImportItem:
+    recipients = tuple(user.confirmed_addresses)
+    try:
+        verdict = verify(source, fetch=fetch, recipients=recipients, now=now)
+    except BadgeInputError as err:
+        return ImportItem(label, "error", code=err.code, params=_json_safe(err.params))
+    credential = verdict.credential
+    key = credential_key(verdict)
+    existing = session.scalar(select(Badge.id).where(Badge.owner_id == user.id, Badge.credential_key == key))
+    if existing is not None:
+        session.rollback()
+        return ImportItem(label, "duplicate", badge_id=existing, status=verdict.status.value,
+                          name=credential.name)
+
+    image = None
+    if original_file is not None:
+        image = images.normalize_image(original_file)
+    if image is None:
+        image = images.fetch_image(credential.image, http)
+
+    badge = Badge(owner_id=user.id, source=how, source_url=source_url)
+    apply_verdict(badge, verdict)
+    badge.credential_key = key
+    badge.credential_id = credential.id
+    badge.payload = credential.original or (source if isinstance(source, str) else "")
+    badge.payload_format = _payload_format(badge.payload)
+    badge.recipient = json.dumps([{"type": i.type, "identity": i.identity, "hashed": i.hashed, "salt": i.salt}
+                                  for i in credential.identities])
+    badge.details = json.dumps({
+        "evidence": [{"id": e.id, "name": e.name, "narrative": e.narrative, "description": e.description}
+                     for e in credential.evidence],
+        "narrative": credential.narrative,
+        "issuer_url": credential.issuer_url,
+    })
+    if image is not None:
+        badge.image, badge.image_type = image
+    if original_file is not None:
+        badge.original_file = original_file
+        badge.original_file_type = {"png": "image/png", "svg": "image/svg+xml"}.get(sniff_format(original_file))
+    session.add(badge)
+    try:
+        session.commit()
+    except IntegrityError:  # the same badge imported twice at once
+        session.rollback()
+        existing = session.scalar(select(Badge.id).where(Badge.owner_id == user.id, Badge.credential_key == key))
+        return ImportItem(label, "duplicate", badge_id=existing, status=verdict.status.value,
+                          name=credential.name)
+    if verdict.recipient_matched is False:
+        return ImportItem(label, "not_yours", badge_id=badge.id, status=verdict.status.value,
+                          name=credential.name, hint=recipient_hint(credential.identities))
+    return ImportItem(label, "imported", badge_id=badge.id, status=verdict.status.value, name=credential.name)
+
+
+def credential_key(verdict: Verdict) -> str:
+    credential = verdict.credential
+    if credential.id:
+        return credential.id[:512]
+    return "sha256:" + hashlib.sha256(credential.original.encode()).hexdigest()
+
+
+def _payload_format(payload: str) -> str:
+    text = payload.lstrip()
+    if text.startswith(("{", "[")):
+        return "json"
+    if text.startswith(("https://", "http://")):
+        return "url"
+    return "jws"
+
+
+def _json_safe(params: dict) -> dict:
+    return {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool)) or v is None}
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def apply_verdict(badge: Badge, verdict: Verdict) -> None:
+    """Copy what a verdict says onto the stored badge (display fields, status, match)."""
+    data = verdict.to_dict("fr")
+    for check in data["checks"]:
+        check.pop("message", None)  # rendered at display time in the reader's language
+    credential = verdict.credential
+    badge.version = credential.version or ""
+    badge.name = (credential.name or "")[:500]
+    badge.description = credential.description or ""
+    badge.issuer_id = credential.issuer_id or ""
+    badge.issuer_name = (credential.issuer_name or "")[:500]
+    badge.badge_class_id = credential.badge_id or ""
+    badge.issued_on = _parse_time(verdict.issued_on or credential.issued_on)
+    badge.expires = _parse_time(verdict.expires or credential.expires)
+    badge.status = verdict.status.value
+    badge.matched = bool(verdict.recipient_matched)
+    badge.verdict = json.dumps(data)
+    badge.checked_at = _parse_time(verdict.checked_at) or utcnow()
+
+
+def recipient_hint(identities: Iterable) -> dict[str, Any]:
+    """What a 'not yours yet' line may say about the recipient: the domain and initials of a plain
+    email, or that it is hashed. Never the full address."""
+    for identity in identities:
+        if identity.hashed:
+            return {"hashed": True}
+        value = identity.identity or ""
+        if "@" in value:
+            local, _, domain = value.partition("@")
+            return {"hashed": False, "initial": local[:1], "domain": domain}
+    return {"hashed": True}
+
+
+# ------------------------------------------------------------------------------------ re-matching
+
+def rematch(session: Session, user: User) -> int:
+    """Match the user's unmatched badges against their confirmed addresses, offline.
+
+    Called inside the transaction that confirms an address; the caller commits.
+    """
+    addresses = user.confirmed_addresses
+    count = 0
+    for badge in session.scalars(select(Badge).where(Badge.owner_id == user.id, Badge.matched.is_(False))):
+        for identity in json.loads(badge.recipient or "[]"):
+            if identity_matches(identity.get("identity") or "", bool(identity.get("hashed")),
+                                identity.get("salt"), addresses):
+                badge.matched = True
+                verdict = json.loads(badge.verdict)
+                verdict.setdefault("recipient", {})["matched"] = True
+                for check in verdict.get("checks", []):
+                    if check.get("id") == "recipient":
+                        check["ok"] = True
+                badge.verdict = json.dumps(verdict)
+                session.add(BadgeEvent(badge_id=badge.id, kind="matched"))
+                count += 1
+                break
+    return count
+
+
+# ------------------------------------------------------------------------------- re-verification
+
+def reverify(session: Session, badge: Badge, http, now: datetime | None = None) -> Badge:
+    """Verify a stored badge again from its original payload and record a status change."""
+    owner = badge.owner
+    recipients = tuple(owner.confirmed_addresses)
+    source = badge.payload if badge.payload_format != "url" else badge.payload.strip()
+    session.rollback()  # no transaction open across the network calls
+    try:
+        verdict = verify(source, fetch=MemoFetcher(http.fetch), recipients=recipients, now=now)
+    except (BadgeInputError, FetchError):
+        badge.checked_at = utcnow()
+        session.commit()
+        return badge
+    old = badge.status
+    apply_verdict(badge, verdict)
+    if badge.status != old:
+        session.add(BadgeEvent(badge_id=badge.id, kind="status_changed", old=old, new=badge.status))
+    session.commit()
+    return badge
+
+
+def stale_badge_ids(session: Session, max_age_days: int, now: datetime | None = None, limit: int = 500
+                    ) -> list[int]:
+    cutoff = (now or utcnow()) - timedelta(days=max_age_days)
+    return list(session.scalars(select(Badge.id).where(Badge.checked_at < cutoff)
+                                .order_by(Badge.checked_at).limit(limit)))
+
+
+# ---------------------------------------------------------------------------------- owner actions
+
+def get_owned(session: Session, user: User, badge_id: int) -> Badge | None:
+    """The badge if it belongs to the user; None otherwise (the view answers 404 either way)."""
+    return session.scalar(select(Badge).where(Badge.id == badge_id, Badge.owner_id == user.id))
+
+
+def delete(session: Session, user: User, badge_id: int) -> bool:
+    badge = get_owned(session, user, badge_id)
+    if badge is None:
+        return False
+    session.delete(badge)
+    session.commit()
+    return True
+
+
+def baked_download(badge: Badge) -> tuple[bytes, str, str] | None:
+    """(bytes, mime type, extension) of a baked image that holds the original payload unchanged."""
+    if badge.original_file is not None and badge.original_file_type:
+        ext = "svg" if badge.original_file_type == "image/svg+xml" else "png"
+        return badge.original_file, badge.original_file_type, ext
+    if badge.image is None or not badge.image_type:
+        return None
+    try:
+        data = bake(badge.image, badge.payload)
+    except BadgeInputError:
+        return None
+    ext = "svg" if badge.image_type == "image/svg+xml" else "png"
+    return data, badge.image_type, ext
+
+
+def count_badges(session: Session, user_id: int) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count(Badge.id)).where(Badge.owner_id == user_id)) or 0
+
+
+def list_badges(session: Session, user: User, status_filter: str = "", query: str = "") -> list[Badge]:
+    stmt = select(Badge).where(Badge.owner_id == user.id)
+    groups = {
+        "valid": ("valid",),
+        "check": ("unverifiable", "invalid", "not_yet_valid"),
+        "expired": ("expired",),
+        "revoked": ("revoked", "suspended"),
+    }
+    if status_filter in groups:
+        stmt = stmt.where(Badge.status.in_(groups[status_filter]))
+    if status_filter == "not_yours":
+        stmt = stmt.where(Badge.matched.is_(False))
+    badges = list(session.scalars(stmt.order_by(Badge.issued_on.desc(), Badge.id.desc())))
+    query = (query or "").strip().lower()
+    if query:
+        badges = [b for b in badges if query in b.name.lower() or query in b.issuer_name.lower()
+                  or query in b.description.lower()]
+    return badges

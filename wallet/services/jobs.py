@@ -1,0 +1,40 @@
+"""What `wallet worker` runs: due re-verifications now; claim delivery and partner syncs later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from .. import db
+from ..models import Badge
+from . import badges
+
+
+@dataclass
+class Report:
+    reverified: int = 0
+    changed: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
+
+
+def run_due(app: Flask, now=None) -> Report:
+    report = Report()
+    http = app.extensions["wallet_http"]
+    max_age = int(app.config["REVERIFY_MAX_AGE_DAYS"])
+    session = db.new_session(app)
+    try:
+        for badge_id in badges.stale_badge_ids(session, max_age, now=now):
+            badge = session.get(Badge, badge_id)
+            if badge is None:
+                continue
+            before = badge.status
+            badges.reverify(session, badge, http, now=now)
+            report.reverified += 1
+            if badge.status != before:
+                report.changed.append((badge.id, before, badge.status))
+    finally:
+        session.close()
+    return report

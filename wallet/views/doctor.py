@@ -1,0 +1,60 @@
+"""The import doctor: for every way an import can fail, what happened and what to do, in plain words."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+# code → (what happened, what to do)
+DIAGNOSES = {
+    "no_badge": (_l("Cette image ne contient pas de badge."),
+                 _l("Elle a peut-être été enregistrée par clic droit, par capture d'écran ou depuis un réseau "
+                    "social, ce qui efface le badge. Téléchargez-la depuis le site de l'émetteur (bouton "
+                    "« Télécharger » ou « Exporter »), ou collez le lien du badge.")),
+    "not_an_image": (_l("Ce fichier n'est pas une image de badge (format %(format)s)."),
+                     _l("Seules les images PNG et SVG peuvent contenir un badge. Téléchargez le badge depuis le "
+                        "site de l'émetteur, au format PNG ou SVG.")),
+    "corrupt_image": (_l("Cette image est abîmée ou incomplète."),
+                      _l("Le téléchargement a peut-être été interrompu. Téléchargez-la à nouveau.")),
+    "ambiguous_badge": (_l("Cette image contient deux badges différents."),
+                        _l("On ne peut pas savoir lequel est le bon. Demandez une nouvelle image à l'émetteur.")),
+    "too_large": (_l("Le badge contenu dans ce fichier est trop volumineux."),
+                  _l("Demandez à l'émetteur le lien du badge et collez-le ici.")),
+    "file_too_large": (_l("Fichier trop lourd (plus de %(max_mb)s Mo)."),
+                       _l("Une image de badge pèse en général moins de 1 Mo. Vérifiez que vous avez choisi la "
+                          "bonne image.")),
+    "too_many_files": (_l("Trop de fichiers d'un coup (%(max)s au plus)."),
+                       _l("Importez les autres dans un second envoi.")),
+    "unsafe_svg": (_l("Cette image SVG contient des éléments dangereux et a été refusée."),
+                   _l("Téléchargez le badge à nouveau depuis le site de l'émetteur, ou choisissez le format PNG.")),
+    "bad_encoding": (_l("Le badge dans ce fichier est illisible (encodage incorrect)."),
+                     _l("Demandez à l'émetteur une nouvelle image ou le lien du badge.")),
+    "empty_badge": (_l("L'emplacement du badge dans cette image est vide."),
+                    _l("Téléchargez le badge à nouveau depuis le site de l'émetteur.")),
+    "not_json": (_l("Ce texte n'est pas un badge lisible."),
+                 _l("Collez le badge en entier (il commence par « { ») ou son lien (https://…).")),
+    "duplicate_keys": (_l("Ce badge est mal formé (un champ apparaît deux fois)."),
+                       _l("Demandez à l'émetteur une version corrigée du badge.")),
+    "too_deep": (_l("Ce badge est mal formé (structure trop profonde)."),
+                 _l("Demandez à l'émetteur une version corrigée du badge.")),
+    "not_a_badge": (_l("Ce contenu n'est pas un Open Badge."),
+                    _l("Vérifiez que vous avez choisi le bon fichier ou copié le bon lien.")),
+    "bad_jws": (_l("La signature de ce badge est illisible ou utilise une méthode refusée."),
+                _l("Demandez à l'émetteur une nouvelle version du badge.")),
+    "unsupported": (_l("Format non pris en charge."),
+                    _l("Importez une image PNG ou SVG, un lien de badge, ou le texte du badge.")),
+    "bad_url": (_l("Ce lien n'est pas valide."),
+                _l("Copiez le lien complet du badge ; il commence par https://.")),
+    "fetch_failed": (_l("Le site de l'émetteur n'a pas répondu."),
+                     _l("Vérifiez le lien, ou réessayez plus tard.")),
+    "empty_file": (_l("Ce fichier est vide."), _l("Choisissez à nouveau le fichier.")),
+    "empty_text": (_l("Aucun texte collé."), _l("Collez le lien ou le texte du badge.")),
+}
+
+
+def diagnose(code: str | None, params: dict | None = None) -> tuple[str, str]:
+    problem, advice = DIAGNOSES.get(code or "", DIAGNOSES["not_a_badge"])
+    params = {"format": "?", "max_mb": 2, "max": 20, **(params or {})}
+    try:
+        return str(problem) % params, str(advice) % params
+    except (KeyError, TypeError, ValueError):
+        return str(problem), str(advice)
