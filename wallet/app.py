@@ -107,7 +107,7 @@ def _init_http(app: Flask) -> None:
         path = url[len(app.config["BASE_URL"]):] or "/"
         with app.test_client() as client:
             answer = client.open(path, method=method, headers=headers, data=body)
-            return Response(url=url, status=answer.status_code, headers=dict(answer.headers),
+            return Response(url=url, status=answer.status_code, headers=list(answer.headers.items()),
                             body=answer.get_data())
 
     app.extensions["wallet_http"] = SafeHttp.from_config(app.config, local_handler=local_handler)

@@ -45,7 +45,8 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server = make_server(self.host, 0, self._app, threaded=True)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
+                                        daemon=True)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FakeServer":
