@@ -1,0 +1,284 @@
+"""The learner's wallet over HTTP: import (upload, URL, paste), the doctor, cards, detail, delete,
+download, re-verification, and authorization. Badges are served by a real loopback server."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from html import unescape
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from tests.conftest import csrf_from
+from tests.fakes.badges import BadgeFactory, plain_png
+from tests.fakes.server import FakeServer
+from tests.web.accounts_helpers import confirm_last_mail, post_form, registered_user
+from wallet.openbadges import bake, unbake
+
+
+@pytest.fixture
+def host():
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def app_config(app_config, host):
+    app_config["FETCH_ALLOW"] = host.authority
+    return app_config
+
+
+@pytest.fixture
+def factory(host):
+    return BadgeFactory(host, now=datetime.now(timezone.utc))
+
+
+@pytest.fixture
+def ana(client, outbox):
+    registered_user(client, outbox)
+    return client
+
+
+def png_image(color=(200, 30, 30), size=(64, 64)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def link_targets(page: str) -> list[str]:
+    """Every href/src value of the page, as a browser would parse them."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend(value or "" for name, value in attrs if name in ("href", "src", "action"))
+
+    Collect().feed(page)
+    return found
+
+
+def tag_attributes(page: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    names: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            names.extend(name for name, _value in attrs)
+
+    Collect().feed(page)
+    return names
+
+
+def upload(client, *files, **fields):
+    page = client.get("/badges/importer")
+    data = {"csrf_token": csrf_from(page.text), **fields}
+    data["files"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/badges/importer", data=data, content_type="multipart/form-data")
+
+
+def badges_in_db(app):
+    from wallet.db import new_session
+    from wallet.models import Badge
+
+    with new_session(app) as session:
+        return session.scalars(select(Badge).order_by(Badge.id)).all()
+
+
+def hosted_png(factory, host, **kwargs) -> tuple[bytes, object]:
+    hosted = factory.ob2_hosted(**kwargs)
+    host.route("/badges/1/image.png", png_image(), content_type="image/png")
+    return bake(png_image(), json.dumps(hosted.assertion)), hosted
+
+
+def test_upload_baked_png_shows_a_valid_card(ana, app, factory, host):
+    baked, hosted = hosted_png(factory, host)
+    r = upload(ana, ("premiers-secours.png", baked))
+    text = unescape(r.text)
+    assert r.status_code == 200
+    assert "Importé" in text and "Premiers secours" in text and "Valide" in text
+    [badge] = badges_in_db(app)
+    assert badge.status == "valid" and badge.matched and badge.credential_id == hosted.url
+    listing = unescape(ana.get("/badges/").text)
+    assert "Premiers secours" in listing and "Organisme Formation" in listing and "Valide" in listing
+    detail = unescape(ana.get(f"/badges/{badge.id}").text)
+    assert "Réussir la formation" in detail and "Vérifier maintenant" in detail and "Vérifié le" in detail
+    image = ana.get(f"/badges/{badge.id}/image")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert "sandbox" in image.headers["Content-Security-Policy"]
+    assert unbake(image.data) is None  # the displayed copy carries no badge (nor any identity)
+
+
+def test_batch_with_bad_files_imports_the_good_ones(ana, app, factory, host):
+    baked, _hosted = hosted_png(factory, host)
+    gif = b"GIF89a" + b"\x00" * 40
+    r = upload(ana, ("photo.png", png_image()), ("badge.png", baked), ("anim.png", gif),
+               ("huge.png", b"\x89PNG" + b"\x00" * (2 * 1024 * 1024 + 10)), ("empty.png", b""))
+    text = unescape(r.text)
+    assert r.status_code == 200
+    assert "Cette image ne contient pas de badge" in text and "clic droit" in text
+    assert "n'est pas une image de badge (format gif)" in text
+    assert "Fichier trop lourd" in text
+    assert "Ce fichier est vide" in text
+    assert text.count("Non importé") == 4
+    assert len(badges_in_db(app)) == 1
+
+
+def test_more_than_twenty_files_are_refused_beyond_the_cap(ana, app):
+    files = [(f"p{i}.png", png_image()) for i in range(21)]
+    text = unescape(upload(ana, *files).text)
+    assert "Trop de fichiers d'un coup (20 au plus)" in text
+
+
+def test_request_over_the_size_cap_gets_a_french_page(ana, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    r = upload(ana, ("big.png", b"x" * 4096))
+    assert r.status_code == 413 and "Envoi trop volumineux" in unescape(r.text)
+
+
+def test_the_same_badge_twice_is_not_duplicated(ana, app, factory, host):
+    baked, _ = hosted_png(factory, host)
+    upload(ana, ("a.png", baked))
+    text = unescape(upload(ana, ("a-again.png", baked)).text)
+    assert "Déjà dans votre portefeuille" in text
+    assert len(badges_in_db(app)) == 1
+
+
+def test_nothing_chosen_is_explained(ana):
+    r = upload(ana)
+    assert r.status_code == 400 and "Choisissez une image de badge" in unescape(r.text)
+
+
+def test_url_and_pasted_json_import(ana, app, factory, host):
+    hosted = factory.ob2_hosted()
+    ob3 = factory.ob3_di()
+    text = unescape(upload(ana, url=hosted.url, text=ob3.text).text)
+    assert text.count("Importé") == 2
+    statuses = sorted((b.source, b.status, b.version) for b in badges_in_db(app))
+    assert statuses == [("paste", "valid", "3.0"), ("url", "valid", "2.0")]
+
+
+def test_badge_for_another_plain_email_then_add_and_confirm_it(ana, app, outbox, factory, host):
+    baked, _ = hosted_png(factory, host, recipient=factory.recipient("ana.old@ecole.example", hashed=False))
+    text = unescape(upload(ana, ("old.png", baked)).text)
+    assert "pas encore à vous" in text and "commence par « a » chez ecole.example" in text
+    assert "ana.old@ecole.example" not in text
+    [badge] = badges_in_db(app)
+    assert badge.status == "valid" and not badge.matched
+    r = post_form(ana, "/badges/importer", "/compte/adresses", email="ana.old@ecole.example", next="/badges/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/badges/")
+    assert confirm_last_mail(ana, outbox).status_code == 302
+    [badge] = badges_in_db(app)
+    assert badge.matched and json.loads(badge.verdict)["recipient"]["matched"] is True
+
+
+def test_badge_for_a_hashed_other_email_says_it_is_hidden(ana, app, factory, host):
+    baked, _ = hosted_png(factory, host, recipient=factory.recipient("someone@else.example"))
+    text = unescape(upload(ana, ("x.png", baked)).text)
+    assert "masquée par l'émetteur" in text
+
+
+def test_hostile_badge_fields_render_inert(ana, app, factory, host):
+    baked, _ = hosted_png(factory, host, badge_extra={
+        "name": "<img src=x onerror=alert(1)>",
+        "description": "</textarea><script>alert(2)</script>",
+        "criteria": {"narrative": "[voir](javascript:alert(3)) <a href=\"data:text/html,x\">d</a>",
+                     "id": "javascript:alert(4)"}})
+    upload(ana, ("x.png", baked))
+    [badge] = badges_in_db(app)
+    page = ana.get(f"/badges/{badge.id}").text
+    assert "<img src=x" not in page and "<script>alert(2)" not in page
+    # The text may be shown, but never as a link or markup.
+    links = link_targets(page)
+    assert links and not [u for u in links if u.strip().lower().startswith(("javascript:", "data:"))]
+    assert "onerror" not in " ".join(tag_attributes(page))
+    listing = ana.get("/badges/").text
+    assert "<img src=x" not in listing
+
+
+
+
+def test_uploaded_file_is_downloaded_byte_for_byte(ana, app, factory, host):
+    baked, hosted = hosted_png(factory, host)
+    upload(ana, ("b.png", baked))
+    [badge] = badges_in_db(app)
+    r = ana.get(f"/badges/{badge.id}/telecharger")
+    assert r.status_code == 200 and r.data == baked
+    assert "attachment" in r.headers["Content-Disposition"]
+    assert unbake(r.data) == json.dumps(hosted.assertion)
+
+
+def test_pasted_badge_download_is_baked_with_the_original_payload(ana, app, factory, host):
+    hosted = factory.ob2_hosted()
+    host.route("/badges/1/image.png", png_image(), content_type="image/png")
+    payload = json.dumps(hosted.assertion)
+    upload(ana, text=payload)
+    [badge] = badges_in_db(app)
+    r = ana.get(f"/badges/{badge.id}/telecharger")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    assert unbake(r.data) == payload
+
+
+def test_verify_now_records_a_revocation(ana, app, factory, host):
+    baked, hosted = hosted_png(factory, host)
+    upload(ana, ("b.png", baked))
+    [badge] = badges_in_db(app)
+    host.route("/assertions/1", b"", status=410)
+    r = post_form(ana, f"/badges/{badge.id}", f"/badges/{badge.id}/verifier")
+    assert r.status_code == 302
+    [badge] = badges_in_db(app)
+    assert badge.status == "revoked"
+    assert "Révoqué" in unescape(ana.get("/badges/").text)
+    assert "Révoqué" in unescape(ana.get("/badges/?filtre=revoked").text)
+    assert "Aucun badge ne correspond" in unescape(ana.get("/badges/?filtre=valid").text)
+
+
+def test_worker_reverifies_stale_badges(ana, app, factory, host):
+    baked, _ = hosted_png(factory, host)
+    upload(ana, ("b.png", baked))
+    from wallet.db import new_session
+    from wallet.models import Badge, BadgeEvent
+
+    with new_session(app) as session:
+        badge = session.scalars(select(Badge)).one()
+        badge.checked_at = datetime.now(timezone.utc) - timedelta(days=8)
+        session.commit()
+    host.route("/assertions/1", b"", status=410)
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "re-verified 1 badge(s), 1 status change(s)" in result.output
+    with new_session(app) as session:
+        assert session.scalars(select(Badge)).one().status == "revoked"
+        assert [e.kind for e in session.scalars(select(BadgeEvent))] == ["status_changed"]
+
+
+def test_search_and_delete(ana, app, factory, host):
+    baked, _ = hosted_png(factory, host)
+    upload(ana, ("b.png", baked))
+    [badge] = badges_in_db(app)
+    assert "Premiers secours" in unescape(ana.get("/badges/?q=secours").text)
+    assert "Aucun badge ne correspond" in unescape(ana.get("/badges/?q=boulangerie").text)
+    assert ana.get(f"/badges/{badge.id}/supprimer").status_code == 200
+    assert len(badges_in_db(app)) == 1  # GET only asks
+    r = post_form(ana, f"/badges/{badge.id}/supprimer")
+    assert r.status_code == 302 and badges_in_db(app) == []
+
+
+def test_another_learner_gets_404_for_every_badge_url(ana, app, outbox, factory, host):
+    baked, _ = hosted_png(factory, host)
+    upload(ana, ("b.png", baked))
+    [badge] = badges_in_db(app)
+    bob = app.test_client()
+    registered_user(bob, outbox, email="bob@example.org", name="Bob Durand")
+    token = csrf_from(bob.get("/compte/").text)
+    for path in ("", "/image", "/telecharger", "/supprimer"):
+        assert bob.get(f"/badges/{badge.id}{path}").status_code == 404, path
+    for path in ("/supprimer", "/verifier"):
+        assert bob.post(f"/badges/{badge.id}{path}", data={"csrf_token": token}).status_code == 404, path
+    assert len(badges_in_db(app)) == 1
+    assert "Premiers secours" not in bob.get("/badges/").text
