@@ -45,6 +45,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def fresh_session() -> None:
+    """Start a new session (login, logout, password change) keeping only the chosen language."""
+    from flask import session
+
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def role_required(*roles: str):
     def decorator(view):
         @functools.wraps(view)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
-from ..security import safe_next
+from ..security import fresh_session, safe_next
 from ..services import accounts
 from ..services.accounts import AccountError
 from .messages import account_error
@@ -84,7 +84,7 @@ def change_password():
     except AccountError as err:
         return _render_error(err.code)
     # The other sessions ended with the new session token; this one continues.
-    session.clear()
+    fresh_session()
     login_user(user)
     flash(_("Votre mot de passe a été changé. Vos autres sessions ont été fermées."), "success")
     return redirect(url_for("account.index"))
@@ -108,7 +108,7 @@ def delete():
         except AccountError as err:
             return render_template("account/delete.html", error=account_error(err.code)), 400
         logout_user()
-        session.clear()
+        fresh_session()
         flash(_("Votre compte et vos données ont été supprimés."), "info")
         return redirect(url_for("public.index"))
     return render_template("account/delete.html")

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
 from ..extensions import limiter
-from ..security import DEFAULT_AFTER_LOGIN, safe_next
+from ..security import DEFAULT_AFTER_LOGIN, fresh_session, safe_next
 from ..services import accounts
 from ..services.accounts import AccountError
 from .messages import account_error
@@ -39,7 +39,7 @@ def login():
         except AccountError as err:
             return render_template("auth/login.html", error=account_error(err.code),
                                    email=request.form.get("email", ""), next=next_url), 400
-        session.clear()  # a fresh session on login (no fixation)
+        fresh_session()  # no fixation; the chosen language stays
         login_user(user)
         return redirect(next_url or url_for(DEFAULT_AFTER_LOGIN))
     return render_template("auth/login.html", next=next_url)
@@ -50,7 +50,7 @@ def logout():
     if current_user.is_authenticated:
         accounts.logout(get_session(), current_user._get_current_object())
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("auth.login"))
 
@@ -115,7 +115,7 @@ def reset_password(token: str):
         except AccountError as err:
             return render_template("auth/reset.html", token=token, error=account_error(err.code)), 400
         logout_user()
-        session.clear()
+        fresh_session()
         flash(_("Votre mot de passe a été changé. Connectez-vous avec le nouveau."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", token=token)
