@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_PREFIX = "WALLET_"
 
@@ -64,7 +65,7 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None,
     instance_file = Path(instance_path) / "config.py"
     if instance_file.is_file():
         namespace: dict[str, Any] = {}
-        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)  # noqa: S102 - the operator's own file
         config.update({k: v for k, v in namespace.items() if k.isupper()})
 
     for name, value in environ.items():

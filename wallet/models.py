@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -16,7 +26,7 @@ ROLES = ("learner", "counsellor", "admin")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_session_token() -> str:
@@ -33,14 +43,14 @@ class UTCDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTCDateTime column")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -56,7 +66,7 @@ class User(Base):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    emails: Mapped[list["Email"]] = relationship(back_populates="user", cascade="all, delete-orphan",
+    emails: Mapped[list[Email]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                  order_by="Email.id")
 
     # flask-login protocol ---------------------------------------------------------------------
@@ -68,7 +78,7 @@ class User(Base):
         return f"{self.id}:{self.session_token}"
 
     @property
-    def primary_email(self) -> "Email | None":
+    def primary_email(self) -> Email | None:
         return next((e for e in self.emails if e.is_primary), self.emails[0] if self.emails else None)
 
     @property

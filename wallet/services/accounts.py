@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 from ..models import Badge, BadgeEvent, User, utcnow
 from ..openbadges import BadgeInputError, FetchError, verify
 from ..openbadges.baking import bake, sniff_format
-from ..openbadges.identity import identity_matches
 from ..openbadges.fetching import MemoFetcher
+from ..openbadges.identity import identity_matches
 from ..openbadges.model import Verdict
 from . import images
 
@@ -170,10 +171,10 @@ def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def apply_verdict(badge: Badge, verdict: Verdict) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
-from flask_babel import get_locale, gettext as _
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..db import get_session
