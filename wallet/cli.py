@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in OFFLINE:
         if args[0] in {"eligibility", "referential"}:
-            from .eligibility.cli import run as run_eligibility
+            from .eligibility_cli import run as run_eligibility
 
             return run_eligibility(args)
         from .offline_cli import run as run_offline
