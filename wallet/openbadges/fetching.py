@@ -7,8 +7,9 @@ could be fetched. `fetch=None` means offline: every fetch fails. The app passes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .errors import FetchError
 
@@ -36,3 +37,21 @@ def offline_fetch(url: str, accept: str) -> Fetched:
 
 
 FetchFn = Callable[[str, str], Fetched]
+
+
+class MemoFetcher:
+    """Wraps a fetcher for a batch (e.g. one import of many badges): each successful answer is
+    kept by (url, accept) and served again without a new request. Failures are not cached, so a
+    later badge may retry. Not thread-safe; make one per batch."""
+
+    def __init__(self, fetch: FetchFn | None) -> None:
+        self._fetch = fetch or offline_fetch
+        self._cache: dict[tuple[str, str], Fetched] = {}
+
+    def __call__(self, url: str, accept: str) -> Fetched:
+        key = (url, accept)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._fetch(url, accept)
+            self._cache[key] = hit
+        return hit
