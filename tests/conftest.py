@@ -120,3 +120,16 @@ def link_from(mail_body: str) -> str:
     match = re.search(r"https?://\S+", mail_body)
     assert match, "no link in the mail"
     return match.group(0)
+
+
+# --- PostgreSQL-marked tests (added with .ci/run and scripts/pg_cluster.sh) ---------------------
+
+
+@pytest.fixture(autouse=True)
+def _postgres_tests_need_postgresql(request):
+    """A test marked `postgres` fails (never skips) without WALLET_TEST_DATABASE_URL."""
+    if request.node.get_closest_marker("postgres") and not TEST_PG_URL:
+        pytest.fail(
+            "this test needs PostgreSQL: export WALLET_TEST_DATABASE_URL "
+            "(`scripts/pg_cluster.sh start` prints one; .ci/run does it all)"
+        )
