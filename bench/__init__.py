@@ -1,0 +1,17 @@
+"""`make bench`: the benchmark harness (`.venv/bin/python -m bench [--quick]`).
+
+Layout:
+  __main__.py     command line; prints the table (case | ours | reference | ratio | target | OK?)
+  registry.py     the case registry (`@case`), rows, cells, judges; CASE_MODULES lists case modules
+  cases_core.py   the "Open Badges core" cases (unbake PNG/SVG, verify hosted OB 2.0, OB 3.0 DI, cold CLI)
+  context.py      what a case gets: repetitions, fixtures, the loopback FakeServer, the reference worker
+  fixtures.py     images, keys, badges and credentials generated at bench time into bench/.work/
+  measure.py      alternate ours/reference call by call, medians, formatting
+  probe.py        fresh-process measurements of our side (peak memory, 1 000 verifications)
+  refenv.py       creates bench/.venv-ref (Python 3.11) with openbadges-bakery and badgecheck, stamped
+  reference.py    the app-side handle on the reference worker and one-shot reference processes
+  refworker.py    runs INSIDE bench/.venv-ref: the reference tools, never imported by the app
+  requirements-reference.txt   the reference tools' pinned dependencies (with Python 3.11 overrides)
+
+Timings are never asserted in tests (STYLE.md); they live here.
+"""

@@ -1,0 +1,106 @@
+"""The bench's loopback HTTP server (tests.fakes.server.FakeServer) in a process of its own.
+
+Why a separate process: our side is measured inside the harness process, the reference inside its
+worker process. A server thread in the harness would share our GIL and slow OUR requests only
+(≈1.4 ms per hosted verify here), so the server lives in its own process and is driven over a pipe.
+
+    python -m bench.loopback          (the app's venv, from the repo root)
+stdin: one JSON command per line; stdout: one JSON answer per line.
+    {"op": "route", "path": P, "body": BASE64, "content_type": T}
+    {"op": "count"}                   -> {"count": total requests so far}
+    {"op": "paths", "since": N}       -> {"paths": [paths of requests N, N+1, …]}
+    {"op": "quit"}
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class RemoteServer:
+    """The harness side: FakeServer-like addressing, routes and request log, across the pipe."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen([sys.executable, "-m", "bench.loopback"], cwd=REPO_ROOT,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        hello = self._read()
+        self.origin: str = hello["origin"]
+        self.authority: str = hello["authority"]
+
+    def _read(self) -> dict:
+        assert self._proc.stdout
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("bench loopback server died")
+        return json.loads(line)
+
+    def _call(self, **command) -> dict:
+        assert self._proc.stdin
+        self._proc.stdin.write(json.dumps(command) + "\n")
+        self._proc.stdin.flush()
+        return self._read()
+
+    def url(self, path: str = "/") -> str:
+        return self.origin + path
+
+    def route(self, path: str, body: bytes, content_type: str = "text/plain") -> None:
+        self._call(op="route", path=path, body=base64.b64encode(body).decode(), content_type=content_type)
+
+    def count(self) -> int:
+        return self._call(op="count")["count"]
+
+    def paths_since(self, index: int) -> list[str]:
+        return self._call(op="paths", since=index)["paths"]
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self._call(op="quit")
+            except (RuntimeError, OSError, ValueError):
+                pass
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+
+def _serve() -> None:
+    from tests.fakes.server import FakeServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)   # no access log
+    server = FakeServer().start()
+    out = sys.stdout
+    out.write(json.dumps({"origin": server.origin, "authority": server.authority}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        command = json.loads(line)
+        op = command["op"]
+        if op == "route":
+            server.route(command["path"], base64.b64decode(command["body"]),
+                         content_type=command["content_type"])
+            answer: dict = {"ok": True}
+        elif op == "count":
+            answer = {"count": len(server.requests)}
+        elif op == "paths":
+            answer = {"paths": [seen.path for seen in server.requests[command["since"]:]]}
+        elif op == "quit":
+            out.write('{"ok": true}\n')
+            out.flush()
+            break
+        else:
+            answer = {"error": f"unknown op {op!r}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+    server.stop()
+
+
+if __name__ == "__main__":
+    _serve()

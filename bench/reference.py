@@ -1,0 +1,83 @@
+"""The app-side handle on the reference tools: a long-lived worker and one-shot processes.
+
+All of them run `bench/refworker.py` under `bench/.venv-ref/bin/python`; nothing of the reference
+tools is ever imported into this (the app's) interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Self
+
+from .refenv import ref_python
+
+WORKER = Path(__file__).resolve().parent / "refworker.py"
+OB2_CONTEXT = "https://w3id.org/openbadges/v2"
+
+
+class ReferenceError(RuntimeError):
+    pass
+
+
+def map_args(context_url: str | None) -> list[str]:
+    """`--map` arguments sending badgecheck's OB v2 context fetches to the loopback server."""
+    return ["--map", f"{OB2_CONTEXT}={context_url}"] if context_url else []
+
+
+class RefWorker:
+    """A warm reference process answering JSON commands (see refworker.py)."""
+
+    def __init__(self, context_url: str | None = None) -> None:
+        self._proc = subprocess.Popen(
+            [str(ref_python()), str(WORKER), "serve", *map_args(context_url)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, bufsize=1,
+        )
+
+    def call(self, **command) -> dict:
+        assert self._proc.stdin and self._proc.stdout
+        self._proc.stdin.write(json.dumps(command) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise ReferenceError(f"reference worker died during {command.get('op')}")
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise ReferenceError(answer.get("error", "reference worker error"))
+        return answer
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self.call(op="quit")
+            except (ReferenceError, OSError, ValueError):
+                pass
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_once(mode: str, argument: str, context_url: str | None = None,
+             timeout: float = 120) -> tuple[int, dict]:
+    """Run refworker.py in a fresh process; returns (exit code, its JSON answer)."""
+    done = subprocess.run([str(ref_python()), str(WORKER), mode, argument, *map_args(context_url)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise ReferenceError(f"reference {mode} failed: {done.stderr.strip()[-500:]}") from None
+    return done.returncode, answer
+
+
+def cold_command(argument: str, context_url: str | None = None) -> list[str]:
+    return [str(ref_python()), str(WORKER), "verify", argument, *map_args(context_url)]
