@@ -16,7 +16,9 @@ OFFLINE = {"verify", "unbake", "bake", "eligibility", "referential"}
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in OFFLINE:
+    # `wallet referential load` needs the app (it stores the referential in the database).
+    online_referential = args[:2] == ["referential", "load"]
+    if args and args[0] in OFFLINE and not online_referential:
         if args[0] in {"eligibility", "referential"}:
             from .eligibility_cli import run as run_eligibility
 

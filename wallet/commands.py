@@ -22,6 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(worker)
     app.cli.add_command(contexts_group)
+    app.cli.add_command(referential_group)
 
 
 @click.group("db", help="Database schema.")
@@ -133,3 +134,36 @@ def contexts_sync() -> None:
         click.echo(f"refused {line}", err=True)
     if failed:
         raise SystemExit(1)
+
+
+@click.group("referential", help="The regional referential (`wallet referential check FILE` works offline).")
+def referential_group() -> None:
+    pass
+
+
+@referential_group.command("load", help="Validate the configured referential (WALLET_REFERENTIAL, "
+                            "default: the packaged Normandy file) and make it the version in force.")
+@click.argument("path", required=False)
+@with_appcontext
+def referential_load(path: str | None) -> None:
+    from pathlib import Path
+
+    from flask import current_app
+
+    from . import db
+    from .eligibility.problems import ReferentialError
+    from .services import referentials
+
+    file = Path(path) if path else referentials.configured_path(current_app)
+    session = db.new_session()
+    try:
+        loaded = referentials.store(session, file.read_text(encoding="utf-8"), "file")
+    except ReferentialError as err:
+        for problem in err.problems:
+            click.echo(problem.format(str(file)), err=True)
+        raise SystemExit(1) from None
+    finally:
+        session.close()
+    version = loaded.version
+    state = "loaded" if loaded.changed else "already in force"
+    click.echo(f"Referential {version.referential_id} {version.version} {state} ({file}).")

@@ -21,6 +21,7 @@ EXPECTED = {
 MESSAGES: dict[str, tuple[str, str]] = {
     "syntax": ("erreur de syntaxe TOML : {detail}", "TOML syntax error: {detail}"),
     "unreadable": ("fichier illisible : {detail}", "unreadable file: {detail}"),
+    "too_large": ("fichier trop volumineux ({max_kb} Ko au plus)", "file too large ({max_kb} KB at most)"),
     "required": ("champ obligatoire manquant", "required field missing"),
     "type": ("doit être {expected_fr}", "must be {expected_en}"),
     "unknown_key": ("clé inconnue « {key} »", "unknown key \"{key}\""),

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..db import get_session
+from ..services import referentials
 from ..services.badges import count_badges
 
 bp = Blueprint("main", __name__)
@@ -13,5 +14,10 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/tableau-de-bord")
 def dashboard():
-    return render_template("main/dashboard.html", user=current_user,
-                           badge_count=count_badges(get_session(), current_user.id))
+    session = get_session()
+    user = current_user._get_current_object()
+    _referential, results = referentials.eligibility_for(session, user)
+    return render_template("main/dashboard.html", user=user, badge_count=count_badges(session, user.id),
+                           eligible=sum(r.state == "eligible" for r in results),
+                           obtained=sum(r.state == "obtained" for r in results),
+                           in_progress=sum(r.state == "in_progress" for r in results))

@@ -1,0 +1,136 @@
+"""Mes badges régionaux: states, progress, what counts and why the rest does not."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from html import unescape
+
+import pytest
+
+from tests.fakes.badges import BadgeFactory
+from tests.fakes.server import FakeServer
+from tests.web.accounts_helpers import registered_user
+from tests.web.test_badges import upload
+from wallet.eligibility import default_referential_path
+
+BASE = "http://127.0.0.1:5000"
+LEVEL = BASE + "/referentials/normandie/competences/communiquer/niveau-{}"
+
+
+@pytest.fixture
+def hosts():
+    with FakeServer() as one, FakeServer() as two:
+        yield one, two
+
+
+@pytest.fixture
+def app_config(app_config, hosts, tmp_path):
+    one, two = hosts
+    text = default_referential_path().read_text(encoding="utf-8")
+    for key, server in (("test-partner-one", one), ("test-partner-two", two)):
+        text += (f'\n[[partners]]\nkey = "{key}"\nname = "Partenaire {key}"\n'
+                 f'issuer_ids = ["{server.url("/issuer")}"]\n')
+    path = tmp_path / "referential.toml"
+    path.write_text(text, encoding="utf-8")
+    app_config["REFERENTIAL"] = str(path)
+    app_config["FETCH_ALLOW"] = f"{one.authority},{two.authority}"
+    return app_config
+
+
+def aligned_assertion(server, number: int, level: int = 1, **kwargs) -> str:
+    """An OB 2.0 hosted assertion of BadgeClass /badges/<number>, aligned to Communiquer."""
+    factory = BadgeFactory(server, now=datetime.now(timezone.utc))
+    issuer = factory.ob2_issuer()
+    alignment = [{"targetName": "Communiquer", "targetUrl": LEVEL.format(level)}]
+    badge = factory.ob2_badgeclass(issuer["id"], path=f"/badges/{number}", name=f"Communication {number}",
+                                   alignment=alignment)
+    path = f"/assertions/{number}"
+    assertion = factory.ob2_assertion(server.url(path), badge["id"], {"type": "HostedBadge"}, **kwargs)
+    server.json(path, assertion)
+    return json.dumps(assertion)
+
+
+def card(page: str, name: str) -> str:
+    """The text of one regional card (tags removed)."""
+    start = page.index(f"<h2>{name}</h2>")
+    end = page.find('class="card regional-card', start)
+    return re.sub(r"<[^>]+>", "", page[start:end if end != -1 else len(page)])
+
+
+def test_two_partner_badges_make_communiquer_1_eligible(client, outbox, hosts):
+    one, _two = hosts
+    registered_user(client, outbox)
+    upload(client, text=aligned_assertion(one, 1))
+    page = unescape(client.get("/badges-regionaux/").text)
+    communiquer = card(page, "Communiquer — Je pratique")
+    assert "En cours" in communiquer and "1 sur 2" in communiquer
+    assert "Il vous faut encore 1 badge « Communiquer »." in communiquer
+    upload(client, text=aligned_assertion(one, 2))
+    page = unescape(client.get("/badges-regionaux/").text)
+    communiquer = card(page, "Communiquer — Je pratique")
+    assert "Vous pouvez le demander" in communiquer and "2 sur 2" in communiquer
+    assert "Communication 1" in communiquer and "Communication 2" in communiquer
+    assert "Pas encore commencé" in card(page, "Organiser — Je pratique")
+
+
+def test_mastery_needs_two_different_partners(client, outbox, hosts):
+    one, two = hosts
+    registered_user(client, outbox)
+    for number in range(1, 5):
+        upload(client, text=aligned_assertion(one, number, level=2))
+    page = unescape(client.get("/badges-regionaux/").text)
+    master = card(page, "Communiquer — Je maîtrise")
+    assert "En cours" in master and "4 sur 4" in master and "Partenaires différents : 1 sur 2" in master
+    assert "d'un autre partenaire" in master
+    upload(client, text=aligned_assertion(two, 5, level=2))
+    master = card(unescape(client.get("/badges-regionaux/").text), "Communiquer — Je maîtrise")
+    assert "Vous pouvez le demander" in master
+
+
+def test_expired_and_unmatched_badges_say_why_they_do_not_count(client, outbox, hosts):
+    one, _two = hosts
+    registered_user(client, outbox)
+    past = datetime.now(timezone.utc) - timedelta(days=1)
+    upload(client, text=aligned_assertion(one, 1, issued_on=past - timedelta(days=30), expires=past))
+    other = BadgeFactory(one).recipient("someone@else.example")
+    upload(client, text=aligned_assertion(one, 2, recipient=other))
+    communiquer = card(unescape(client.get("/badges-regionaux/").text), "Communiquer — Je pratique")
+    assert "Pas encore commencé" in communiquer
+    assert "Communication 1 — expiré : il ne compte plus" in communiquer
+    assert "Communication 2 — délivré à une adresse que vous n'avez pas encore confirmée" in communiquer
+
+
+def test_badges_from_non_partners_are_listed_once(client, outbox):
+    with FakeServer() as stranger:
+        registered_user(client, outbox)
+        client.application.config["FETCH_ALLOW"] = stranger.authority
+        client.application.extensions["wallet_http"] = type(client.application.extensions["wallet_http"]).from_config(
+            client.application.config)
+        upload(client, text=aligned_assertion(stranger, 1))
+    page = unescape(client.get("/badges-regionaux/").text)
+    assert page.count("pas partenaire de la Région") == 1
+    assert "Pas encore commencé" in card(page, "Communiquer — Je pratique")
+
+
+def test_referential_load_command_and_regional_images(app, client, outbox):
+    result = app.test_cli_runner().invoke(args=["referential", "load"])
+    assert result.exit_code == 0 and "loaded" in result.output
+    again = app.test_cli_runner().invoke(args=["referential", "load"])
+    assert "already in force" in again.output
+    registered_user(client, outbox)
+    page = client.get("/badges-regionaux/").text
+    assert page.count('class="card regional-card') == 9
+    image = client.get("/badges-regionaux/images/images/communiquer-1.svg")
+    assert image.status_code == 200 and "sandbox" in image.headers["Content-Security-Policy"]
+    assert client.get("/badges-regionaux/images/../normandie.toml").status_code == 404
+
+
+def test_a_broken_referential_is_refused_with_lines(app, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(default_referential_path().read_text(encoding="utf-8").replace(
+        'skill = "communiquer", level = 1', 'skill = "cuisiner", level = 1', 1), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["referential", "load", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.toml:" in result.output and "cuisiner" in result.output

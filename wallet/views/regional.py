@@ -1,0 +1,113 @@
+"""Mes badges régionaux: which regional badges can I claim, and what is still missing?"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..db import get_session
+from ..models import Badge
+from ..services import referentials
+
+bp = Blueprint("regional", __name__, url_prefix="/badges-regionaux")
+
+STATES = {
+    "obtained": (_l("Obtenu"), "ok"),
+    "eligible": (_l("Vous pouvez le demander"), "ok"),
+    "in_progress": (_l("En cours"), "warn"),
+    "not_started": (_l("Pas encore commencé"), ""),
+}
+
+# Reasons shown on a card: they concern badges that match the card's skill.
+CARD_REASONS = {
+    "revoked": _l("révoqué par l'émetteur : il ne compte plus"),
+    "expired": _l("expiré : il ne compte plus"),
+    "not_matched": _l("délivré à une adresse que vous n'avez pas encore confirmée"),
+    "duplicate": _l("même badge qu'un autre déjà compté"),
+}
+# Reasons that apply to every card: shown once, under the cards.
+GENERAL_REASONS = {
+    "not_valid": _l("pas vérifié (authenticité non établie)"),
+    "not_a_partner": _l("délivré par un organisme qui n'est pas partenaire de la Région"),
+}
+
+
+def _lang() -> str:
+    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
+
+
+@bp.route("/")
+def index():
+    session = get_session()
+    user = current_user._get_current_object()
+    referential, results = referentials.eligibility_for(session, user)
+    lang = _lang()
+    names = {row.credential_id: (row.id, row.name) for row in session.execute(
+        select(Badge.credential_id, Badge.id, Badge.name).where(Badge.owner_id == user.id))}
+    skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
+    regional_names = {b.key: _text(b.name, lang) for b in referential.badges}
+    cards, general = [], {}
+    for result in results:
+        label, style = STATES[result.state]
+        reasons = [(names.get(nc.id, (None, nc.id or "?")), str(CARD_REASONS[nc.reason]))
+                   for nc in result.not_counted if nc.reason in CARD_REASONS]
+        for nc in result.not_counted:
+            if nc.reason in GENERAL_REASONS:
+                general[nc.id] = (names.get(nc.id, (None, nc.id or "?")), str(GENERAL_REASONS[nc.reason]))
+        cards.append({
+            "result": result, "name": _text(result.badge.name, lang),
+            "description": _text(result.badge.description, lang), "state": label, "style": style,
+            "counted": [names.get(cid, (None, cid or "?")) for cid in result.counted],
+            "reasons": reasons, "missing": _missing_words(result, skills, regional_names),
+            "offered_by": [p.name for p in result.offered_by],
+            "image": result.badge.image,
+        })
+    return render_template("regional/index.html", cards=cards, general=list(general.values()),
+                           referential=referential, lang=lang)
+
+
+def _text(value, lang: str) -> str:
+    return value.get(lang) if value is not None else ""
+
+
+def _missing_words(result, skills: dict[str, str], regional_names: dict[str, str]) -> str:
+    """What is still missing, in plain words (empty when nothing is)."""
+    if result.state in ("obtained", "eligible"):
+        return ""
+    missing = result.missing
+    if missing.regional:
+        wanted = ", ".join(f"« {regional_names.get(key, key)} »" for key in missing.regional)
+        return ngettext("Il vous manque encore le badge régional %(names)s.",
+                        "Il vous manque encore des badges régionaux parmi : %(names)s.",
+                        len(missing.regional), names=wanted)
+    skill = skills.get(missing.skill or "", missing.skill or "")
+    parts = []
+    if missing.badges:
+        parts.append(ngettext("encore %(num)s badge « %(skill)s »", "encore %(num)s badges « %(skill)s »",
+                              missing.badges, skill=skill))
+    if missing.partners:
+        parts.append(ngettext("d'un autre partenaire", "d'au moins %(num)s autres partenaires", missing.partners))
+    return _("Il vous faut %(what)s.", what=" ".join(parts)) if parts else ""
+
+
+@bp.route("/images/<path:name>")
+def image(name: str):
+    """A regional badge's image, from the referential's own folder (names listed in the data only)."""
+    from flask import abort, send_from_directory
+
+    referential = referentials.current(get_session())
+    if name not in {b.image for b in referential.badges if b.image}:
+        abort(404)
+    folder = referentials.image_folder(name)
+    if folder is None:
+        abort(404)
+    response = send_from_directory(folder, name, max_age=86400)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
