@@ -114,9 +114,9 @@ def _init_http(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import account, auth, badges, main, public, regional
+    from .views import account, admin, auth, badges, main, public, regional
 
-    for module in (auth, account, badges, main, public, regional):
+    for module in (auth, account, admin, badges, main, public, regional):
         app.register_blueprint(module.bp)
 
 

@@ -134,3 +134,32 @@ def test_a_broken_referential_is_refused_with_lines(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["referential", "load", str(bad)])
     assert result.exit_code == 1
     assert "bad.toml:" in result.output and "cuisiner" in result.output
+
+
+def test_admin_sees_the_referential_and_publishes_a_checked_version(app, client, outbox):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "create-admin", "admin@region.example", "--password",
+                               "la region normande admin"]).exit_code == 0
+    from tests.web.accounts_helpers import login, post_form
+
+    assert login(client, email="admin@region.example", password="la region normande admin").status_code == 302
+    page = unescape(client.get("/admin/referentiel").text)
+    assert "Communiquer — Je maîtrise" in page and "[Démo] Centre de formation Les Tilleuls" in page
+    text = default_referential_path().read_text(encoding="utf-8")
+    bad = text.replace('skill = "communiquer", level = 1', 'skill = "cuisiner", level = 1', 1)
+    r = post_form(client, "/admin/referentiel", text=bad)
+    assert r.status_code == 400 and "cuisiner" in unescape(r.text) and "référentiel:" in unescape(r.text)
+    newer = text.replace('version = "2026.1"', 'version = "2026.2"').replace(
+        'name = { fr = "Communiquer — Je pratique"', 'name = { fr = "Communiquer — Niveau 1"', 1)
+    r = post_form(client, "/admin/referentiel", text=newer)
+    assert r.status_code == 302
+    page = unescape(client.get("/admin/referentiel").text)
+    assert "Version en vigueur : 2026.2" in page
+    learner_page = unescape(client.get("/badges-regionaux/").text)
+    assert "Communiquer — Niveau 1" in learner_page and "Communiquer — Je pratique" not in learner_page
+
+
+def test_admin_pages_are_404_for_learners(client, outbox):
+    registered_user(client, outbox)
+    assert client.get("/admin/referentiel").status_code == 404
+    assert client.get("/admin/").status_code == 404

@@ -1,0 +1,80 @@
+"""Region staff: the referential (read-only view, upload of a new validated version, history).
+
+Every route needs the admin role; anyone else gets 404 (no existence oracle)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..db import get_session
+from ..eligibility.problems import ReferentialError
+from ..services import referentials
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _admins_only():
+    if not current_user.is_authenticated or current_user.role != "admin":
+        abort(404)
+
+
+def _lang() -> str:
+    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("admin.referential"))
+
+
+@bp.route("/referentiel", methods=["GET", "POST"])
+def referential():
+    session = get_session()
+    problems, status = [], 200
+    if request.method == "POST":
+        text = _uploaded_text()
+        if text is None:
+            problems = [_("Choisissez un fichier TOML ou collez son contenu.")]
+            status = 400
+        else:
+            try:
+                loaded = referentials.store(session, text, "upload", user=current_user._get_current_object())
+            except ReferentialError as err:
+                problems = [p.format(_("référentiel")) for p in err.problems]
+                status = 400
+            else:
+                if loaded.changed:
+                    flash(_("Nouvelle version %(version)s en vigueur.", version=loaded.version.version), "success")
+                else:
+                    flash(_("Ce fichier est identique à la version en vigueur : rien n'a changé."), "info")
+                return redirect(url_for("admin.referential"))
+    ref = referentials.current(session)
+    return render_template("admin/referential.html", ref=ref, lang=_lang(), problems=problems,
+                           history=referentials.history(session)), status
+
+
+def _uploaded_text() -> str | None:
+    storage = request.files.get("file")
+    if storage and storage.filename:
+        data = storage.stream.read(referentials.MAX_REFERENTIAL_BYTES + 1)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "\x00"  # refused by the TOML parser with a line-precise message
+    text = request.form.get("text", "")
+    return text if text.strip() else None
+
+
+@bp.route("/referentiel/version/<int:version_id>.toml")
+def referential_version(version_id: int):
+    from ..models import ReferentialVersion
+
+    row = get_session().get(ReferentialVersion, version_id)
+    if row is None:
+        abort(404)
+    return row.content, 200, {"Content-Type": "text/plain; charset=utf-8",
+                              "Content-Disposition": f"attachment; filename=referentiel-{row.id}.toml"}
