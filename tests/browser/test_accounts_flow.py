@@ -72,7 +72,8 @@ def test_wrong_password_shows_a_clear_message(phone, live_server, outbox):
 
 
 def _signed_in_pages(base):
-    return ["/tableau-de-bord", "/compte/", "/compte/supprimer", "/badges/", "/badges/importer"]
+    return ["/tableau-de-bord", "/compte/", "/compte/supprimer", "/badges/", "/badges/importer",
+            "/badges-regionaux/"]
 
 
 PUBLIC_PAGES = ["/", "/connexion", "/inscription", "/mot-de-passe-oublie", "/verifiez-vos-e-mails",
@@ -117,3 +118,15 @@ def test_pages_work_without_javascript(browser, live_server, outbox):
     log_in(page, live_server)
     assert page.get_by_role("heading", name="Bonjour Ana Martin").is_visible()
     context.close()
+
+
+def test_admin_referential_page_is_accessible_on_desktop(app, desktop, live_server):
+    result = app.test_cli_runner().invoke(args=["users", "create-admin", "admin@region.example", "--password",
+                                                PASSWORD])
+    assert result.exit_code == 0, result.output
+    page = desktop.new_page()
+    log_in(page, live_server, email="admin@region.example")
+    page.get_by_role("link", name="Administration").click()
+    assert page.get_by_role("heading", name="Référentiel régional").is_visible()
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)
