@@ -200,3 +200,178 @@ class ReferentialVersion(Base):
     source: Mapped[str] = mapped_column(String(20))  # file | upload
     loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- sharing (public pages for employers; claim evidence pages) -------------------------------------
+
+class Share(Base):
+    """A public link to one badge or a collection. Only the sha256 of the token is stored."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="badge")  # badge | collection | evidence
+    label: Mapped[str] = mapped_column(String(200), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    items: Mapped[list["ShareItem"]] = relationship(back_populates="share", cascade="all, delete-orphan",
+                                                    order_by="ShareItem.position")
+
+
+class ShareItem(Base):
+    __tablename__ = "share_items"
+    __table_args__ = (UniqueConstraint("share_id", "badge_id", name="uq_share_items_badge"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), index=True)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("badges.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    share: Mapped[Share] = relationship(back_populates="items")
+    badge: Mapped[Badge] = relationship()
+
+
+# --- claims (regional badge requests) and their delivery outbox ---------------------------------
+
+CLAIM_STATES = ("pending", "sent", "in_review", "issued", "refused", "failed", "withdrawn")
+ACTIVE_CLAIM_STATES = ("pending", "sent", "in_review", "issued")
+
+
+class Claim(Base):
+    """A learner's request for a regional badge. At most one active claim per learner and badge."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("uq_claims_active", "user_id", "regional_badge_id", unique=True,
+              sqlite_where=text("active = 1"), postgresql_where=text("active")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
+                                                index=True)
+    regional_badge_id: Mapped[str] = mapped_column(String(2048))
+    regional_badge_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    recipient_email: Mapped[str] = mapped_column(String(320))
+    evidence: Mapped[str] = mapped_column(Text, default="[]")  # JSON: supporting badges, verdicts, page URLs
+    evidence_share_id: Mapped[int | None] = mapped_column(ForeignKey("shares.id", ondelete="SET NULL"),
+                                                          nullable=True)
+    issuer_backend: Mapped[str] = mapped_column(String(20))
+    issuer_reference: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    issued_badge_id: Mapped[int | None] = mapped_column(ForeignKey("badges.id", ondelete="SET NULL"),
+                                                        nullable=True)
+    refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    needs_staff: Mapped[bool] = mapped_column(Boolean, default=False)  # flagged after N failed deliveries
+    history: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {at, status, note}
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                       nullable=True)  # a counsellor (issue 9)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Outbox(Base):
+    """A delivery to do after the commit that created it (claims to the issuer)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30), default="deliver_claim")
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|done|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)  # sent, answer lost
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IssuedCredential(Base):
+    """A credential issued by the builtin Region issuer (its status list index, for revocation)."""
+
+    __tablename__ = "issued_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credential_id: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"), nullable=True)
+    regional_badge_id: Mapped[str] = mapped_column(String(2048))
+    status_index: Mapped[int] = mapped_column(Integer, unique=True)
+    payload: Mapped[str] = mapped_column(Text)  # the signed credential, exactly as issued
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- partner backpacks (OAuth import) ----------------------------------------------------------
+
+class PartnerBackpack(Base):
+    """A partner platform registered by Region staff (OB 3.0 API and/or OB 2.1 Badge Connect)."""
+
+    __tablename__ = "partner_backpacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    protocol: Mapped[str] = mapped_column(String(10))  # ob30 | ob21
+    api_base: Mapped[str] = mapped_column(String(2048))
+    authorization_url: Mapped[str] = mapped_column(String(2048))
+    token_url: Mapped[str] = mapped_column(String(2048))
+    revocation_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    registration_url: Mapped[str] = mapped_column(String(2048))
+    issuer: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # expected `iss` (RFC 9207)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[str] = mapped_column(String(500))
+    client_secret_enc: Mapped[str] = mapped_column(Text)  # Fernet
+    discovery: Mapped[str] = mapped_column(Text, default="{}")  # the validated document (JSON)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    tos_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    privacy_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Connection(Base):
+    """A learner's authorised link to a partner backpack (tokens encrypted at rest)."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("user_id", "backpack_id", name="uq_connections_user_backpack"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    backpack_id: Mapped[int] = mapped_column(ForeignKey("partner_backpacks.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | reconnect | disconnected
+    access_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    refreshing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # one refresher
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    since: Mapped[str | None] = mapped_column(String(40), nullable=True)  # incremental sync cursor
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    backpack: Mapped[PartnerBackpack] = relationship()
+
+
+class OAuthFlow(Base):
+    """One authorization request in flight: single-use state, PKCE verifier kept server-side."""
+
+    __tablename__ = "oauth_flows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    backpack_id: Mapped[int] = mapped_column(ForeignKey("partner_backpacks.id", ondelete="CASCADE"))
+    code_verifier_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
