@@ -114,9 +114,12 @@ def _init_http(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import account, admin, auth, badges, main, public, regional
+    from .views import (account, admin, admin_backpacks, auth, badges, claims, connections, issuer_documents,
+                        main, public, public_shares, regional, shares)
 
-    for module in (auth, account, admin, badges, main, public, regional):
+    # These modules add routes to the `public` and `admin` blueprints; importing them is enough.
+    del admin_backpacks, issuer_documents, public_shares
+    for module in (auth, account, admin, badges, claims, connections, main, public, regional, shares):
         app.register_blueprint(module.bp)
 
 

@@ -76,6 +76,7 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None,
     if test_config:
         config.update(test_config)
 
+    config["_INSTANCE_PATH"] = str(instance_path)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'wallet.db'}"
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
@@ -93,8 +94,12 @@ def validate(config: dict[str, Any]) -> None:
     if not config.get("SECRET_KEY"):
         if not relaxed:
             raise ConfigError("WALLET_SECRET_KEY is required in production (32 random bytes or more).")
-        # Development: a per-process secret. Sessions do not survive a restart, which is fine here.
-        config["SECRET_KEY"] = secrets.token_urlsafe(32)
+        # Development: a secret kept in instance/ so that sessions and signed links survive a restart.
+        config["SECRET_KEY"] = _instance_secret(config, "secret_key", lambda: secrets.token_urlsafe(32))
+    if not config.get("TOKEN_KEYS") and relaxed:
+        from cryptography.fernet import Fernet
+
+        config["TOKEN_KEYS"] = _instance_secret(config, "token_keys", lambda: Fernet.generate_key().decode())
     elif production and len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("WALLET_SECRET_KEY is too short for production (32 characters or more).")
 
@@ -114,6 +119,21 @@ def validate(config: dict[str, Any]) -> None:
     if config.get("MAIL_SERVER") and config.get("MAIL_BACKEND") == "console":
         # Setting an SMTP server is enough to send real mail.
         config["MAIL_BACKEND"] = "smtp"
+
+
+def _instance_secret(config: dict[str, Any], name: str, make) -> str:
+    """A development secret stored in the instance folder (created once, mode 600)."""
+    folder = config.get("_INSTANCE_PATH")
+    if config.get("TESTING") or not folder:
+        return make()
+    path = Path(folder) / name
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
 
 
 def fetch_allow_list(config: Mapping[str, Any]) -> list[str]:

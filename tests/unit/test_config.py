@@ -56,3 +56,11 @@ def test_create_app_refuses_fetch_allow_in_production(tmp_path, monkeypatch):
         monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError):
         create_app()
+
+
+def test_development_secrets_survive_a_restart(tmp_path):
+    first = load_config(str(tmp_path), environ={})
+    second = load_config(str(tmp_path), environ={})
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) >= 32
+    assert first["TOKEN_KEYS"] == second["TOKEN_KEYS"]
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"

@@ -80,16 +80,21 @@ def import_url(session: Session, user: User, url: str, http, now: datetime | Non
     return _import_one(session, user, url, url, "url", http, MemoFetcher(http.fetch), now, source_url=url)
 
 
-def import_text(session: Session, user: User, text: str, http, now: datetime | None = None) -> ImportItem:
+def import_text(session: Session, user: User, text: str, http, now: datetime | None = None, *,
+                source: str = "paste", label: str = "texte collé", fetch=None) -> ImportItem:
+    """Import a badge given as text (JSON, compact JWS, or a URL). Partner syncs and issued claims
+    use it too (`source="partner"|"claim"`, a shared `fetch` memo for a whole batch)."""
     text = (text or "").strip()
-    label = "texte collé"
     if not text:
         return ImportItem(label, "error", code="empty_text")
     if len(text.encode()) > MAX_TEXT_BYTES:
         return ImportItem(label, "error", code="too_large")
+    fetch = fetch or MemoFetcher(http.fetch)
     if text.startswith(("https://", "http://")) and "\n" not in text:
-        return import_url(session, user, text, http, now)
-    return _import_one(session, user, text, label, "paste", http, MemoFetcher(http.fetch), now)
+        if source == "paste":
+            return import_url(session, user, text, http, now)
+        return _import_one(session, user, text, label, source, http, fetch, now, source_url=text)
+    return _import_one(session, user, text, label, source, http, fetch, now)
 
 
 def _import_one(session: Session, user: User, source: bytes | str, label: str, how: str, http, fetch,
