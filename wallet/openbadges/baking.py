@@ -21,25 +21,20 @@ CONTRACT (owned by the baking helper; the rest of the core codes against it):
 - `sniff_format(data: bytes) -> str`: "png" | "svg" | "gif" | "jpeg" | "webp" | "pdf" | "html" |
   "json" | "unknown" (magic bytes; SVG = `<svg` within the first KiB after the prolog).
 
-PNG: the walker reads every chunk header up to IEND, skipping chunk data by its length (pixels
-are never decoded, IDAT never inflated or CRC-checked); only badge text chunks (`iTXt` keyword
-`openbadges`/`openbadgecredential`, legacy `tEXt`) are CRC-checked and decoded. The walk is strict:
-a chunk running past the end or a missing IEND is `corrupt_image`, even when a badge chunk came
-before the damage. When both keywords are present, `openbadgecredential` wins. Baking writes an
-uncompressed iTXt right after IHDR and drops every earlier badge chunk and anything after IEND.
+Formats: PNG in `baking_png` (chunk walker), SVG in `baking_svg` (defusedxml/expat, streaming);
+each is imported on first use, so reading a PNG never imports an XML parser.
 
-SVG: parsed only by defusedxml (DTDs, entities and external references forbidden) in streaming
-mode with a parser target that keeps no tree, so memory stays flat whatever the document size.
-Badge elements are found anywhere by namespace URI + local name (`{http://openbadges.org}assertion`,
-`{https://purl.imsglobal.org/ob/v3p0}credential`), whatever their prefix. Unbaking returns the
-element's own text (CDATA) when it is not blank, else its `verify` attribute. Baking edits the
-document text in place (the rest of the document is kept byte for byte, re-encoded as UTF-8):
-it removes every badge element, declares the namespace on the root (or on the element itself when
-the root binds `openbadges` to another namespace) and inserts the element as the root's first child.
-The element carries: for a JWS, `verify="<jws>"` and an empty body; for a URL, `verify="<url>"` and
-the URL as text; for JSON, the payload in CDATA (`]]>` split across sections) plus, for OB 2.0 JSON
-with an http(s) `id` (or `verify.url`), `verify="<id>"`. A payload that XML would alter (a CR, or
-whitespace around a JWS) is written as escaped text instead, so it still comes back unchanged.
+PNG: the walker reads every chunk header up to IEND, skipping chunk data by its length; only badge
+text chunks are CRC-checked and decoded; a truncated or inconsistent chunk list is `corrupt_image`.
+When both keywords are present, `openbadgecredential` wins.
+
+SVG: only defusedxml's expat parser reads the document (DTDs, entities, external references
+forbidden); badge elements are found anywhere by namespace URI + local name, whatever their
+prefix. Unbaking a large document (64 KiB and more, ASCII-compatible encoding) stops parsing after
+the root start tag or after a badge element when a bytes search proves that the rest of the
+document cannot hold another badge element and ends with the root's end tag: a well-formedness
+error further down such a document then goes unnoticed (see `baking_svg` for the exact rule and
+why safety is unchanged). Baking always parses the whole document and edits its text in place.
 """
 
 from __future__ import annotations
@@ -47,14 +42,7 @@ from __future__ import annotations
 import base64
 import codecs
 import re
-import struct
-import zlib
 from dataclasses import dataclass
-from xml.parsers.expat import ExpatError as _ExpatError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError
-from defusedxml.ElementTree import XMLParser as DefusedXMLParser
 
 from .errors import BadgeInputError
 from .jsonutil import loads_strict
@@ -69,10 +57,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "http://www.w3.org/2000/svg"
 OB2_NS = "http://openbadges.org"
 OB3_NS = "https://purl.imsglobal.org/ob/v3p0"
-# Element names as expat reports them with namespace_separator "}".
-_SVG_NAME = f"{SVG_NS}}}svg"
-_BADGE_NAMES = {f"{OB2_NS}}}assertion": OB2_KEYWORD, f"{OB3_NS}}}credential": OB3_KEYWORD}
-_KEYWORD_ELEMENT = {OB2_KEYWORD: (OB2_NS, "assertion"), OB3_KEYWORD: (OB3_NS, "credential")}
 
 _JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$")
 _URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
@@ -143,116 +127,7 @@ def _looks_like_xml(data: bytes) -> bool:
     return _head_text(data).startswith("<")
 
 
-# --- PNG -------------------------------------------------------------------------------------
-
-_CHUNK_HEAD = struct.Struct(">I4s")
-_CRC = struct.Struct(">I")
-_MAX_CHUNK_LENGTH = 2**31 - 1
-_BADGE_CHUNK_PREFIXES = ((OB3_KEYWORD + "\x00").encode(), (OB2_KEYWORD + "\x00").encode())
-
-
-def _png_chunks(data: bytes):
-    """Yield (type, offset, data length) for each chunk up to and including IEND; strict."""
-    if not data.startswith(PNG_SIGNATURE):
-        raise _error("corrupt_image", "no PNG signature")
-    size = len(data)
-    pos = len(PNG_SIGNATURE)
-    while True:
-        if pos + 12 > size:
-            raise _error("corrupt_image", "PNG truncated before IEND", offset=pos)
-        length, ctype = _CHUNK_HEAD.unpack_from(data, pos)
-        if length > _MAX_CHUNK_LENGTH or pos + 12 + length > size:
-            raise _error("corrupt_image", "PNG chunk runs past the end of the file", offset=pos)
-        if not ctype.isalpha() or not ctype.isascii():
-            raise _error("corrupt_image", "invalid PNG chunk type", offset=pos)
-        yield ctype, pos, length
-        if ctype == b"IEND":
-            return
-        pos += 12 + length
-
-
-def _badge_keyword(data: bytes, ctype: bytes, pos: int, length: int) -> str | None:
-    if ctype != b"iTXt" and ctype != b"tEXt":
-        return None
-    head = data[pos + 8:pos + 8 + min(length, 20)]
-    for prefix in _BADGE_CHUNK_PREFIXES:
-        if head.startswith(prefix):
-            return prefix[:-1].decode("ascii")
-    return None
-
-
-def _decode_text_chunk(data: bytes, ctype: bytes, pos: int, length: int, keyword: str) -> str:
-    view = memoryview(data)
-    (crc,) = _CRC.unpack_from(data, pos + 8 + length)
-    if zlib.crc32(view[pos + 4:pos + 8 + length]) != crc:
-        raise _error("corrupt_image", "bad CRC on the badge chunk", keyword=keyword)
-    body = bytes(view[pos + 8 + len(keyword) + 1:pos + 8 + length])
-    if ctype == b"tEXt":
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
-        return body.decode("latin-1")
-    # iTXt after the keyword: compression flag, method, language tag\0, translated keyword\0, text
-    if len(body) < 4:
-        raise _error("corrupt_image", "truncated iTXt header", keyword=keyword)
-    flag, method = body[0], body[1]
-    try:
-        text_start = body.index(b"\x00", body.index(b"\x00", 2) + 1) + 1
-    except ValueError:
-        raise _error("corrupt_image", "truncated iTXt header", keyword=keyword) from None
-    text = body[text_start:]
-    if flag == 1 and method == 0:
-        inflater = zlib.decompressobj()
-        try:
-            text = inflater.decompress(text, MAX_INFLATE_BYTES + 1)
-        except zlib.error:
-            raise _error("corrupt_image", "bad compressed iTXt", keyword=keyword) from None
-        if len(text) > MAX_INFLATE_BYTES or inflater.unconsumed_tail:
-            raise _error("too_large", "compressed badge text inflates too much", max_bytes=MAX_INFLATE_BYTES)
-        if not inflater.eof:
-            raise _error("corrupt_image", "truncated compressed iTXt", keyword=keyword)
-    elif flag != 0:
-        raise _error("corrupt_image", "unknown iTXt compression", keyword=keyword)
-    if len(text) > MAX_PAYLOAD_BYTES:
-        raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
-    try:
-        return text.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _error("bad_encoding", "badge text is not UTF-8", keyword=keyword) from None
-
-
-def _unbake_png(data: bytes) -> Baked | None:
-    found: dict[str, tuple[bytes, int, int]] = {}
-    for ctype, pos, length in _png_chunks(data):
-        keyword = _badge_keyword(data, ctype, pos, length)
-        if keyword is not None:
-            if keyword in found:
-                raise _error("ambiguous_badge", "two badge chunks with the same keyword", keyword=keyword)
-            found[keyword] = (ctype, pos, length)
-    for keyword in (OB3_KEYWORD, OB2_KEYWORD):
-        if keyword in found:
-            ctype, pos, length = found[keyword]
-            return Baked("png", keyword, _decode_text_chunk(data, ctype, pos, length, keyword))
-    return None
-
-
-def _png_chunk(ctype: bytes, body: bytes) -> bytes:
-    return _CHUNK_HEAD.pack(len(body), ctype) + body + _CRC.pack(zlib.crc32(ctype + body))
-
-
-def _bake_png(data: bytes, payload: str, keyword: str) -> bytes:
-    text = _encode_payload(payload)
-    chunk = _png_chunk(b"iTXt", keyword.encode("ascii") + b"\x00\x00\x00\x00\x00" + text)
-    view = memoryview(data)
-    parts: list[bytes | memoryview] = [PNG_SIGNATURE]
-    for ctype, pos, length in _png_chunks(data):
-        if pos == len(PNG_SIGNATURE):
-            if ctype != b"IHDR":
-                raise _error("corrupt_image", "the first PNG chunk is not IHDR")
-            parts += [view[pos:pos + 12 + length], chunk]
-        elif _badge_keyword(data, ctype, pos, length) is None:
-            parts.append(view[pos:pos + 12 + length])
-    return b"".join(parts)
-
+# --- shared helpers --------------------------------------------------------------------------
 
 def _encode_payload(payload: str) -> bytes:
     try:
@@ -264,181 +139,6 @@ def _encode_payload(payload: str) -> bytes:
     return text
 
 
-# --- SVG -------------------------------------------------------------------------------------
-
-class _NotSvg(Exception):
-    def __init__(self, tag: str) -> None:
-        super().__init__(tag)
-        self.tag = tag
-
-
-@dataclass(slots=True)
-class _Element:
-    keyword: str
-    start: int  # byte offset of "<"
-    verify: str | None
-    text: str = ""
-    end_tag: int = -1  # byte offset of "</" (or of the end of an empty-element tag)
-
-
-class _SvgScan:
-    """Follows the root and the badge elements of a document, keeps nothing else.
-
-    Its handlers go straight onto the pyexpat parser that defusedxml built and armed (DTD, entity
-    and external-reference handlers stay defusedxml's): expat reports names as "uri}local", and
-    skipping ElementTree's per-element name fixing makes the walk about twice as fast.
-    """
-
-    def __init__(self, expat, strict: bool) -> None:
-        self.strict = strict  # unbake: refuse a second element of one kind at once
-        self.expat = expat
-        self.depth = 0
-        self.root_start = -1
-        self.root_ns: dict[str, str] = {}
-        self.elements: list[_Element] = []
-        self.seen: set[str] = set()
-        self._stack: list[tuple[int, _Element]] = []  # badge elements open, with their depth
-        self._open: _Element | None = None  # the badge element whose text is being read
-        self._open_depth = 0
-        self._parts: list[str] = []
-        self._size = 0
-        expat.StartElementHandler = self.start
-        expat.EndElementHandler = self.end
-        expat.StartNamespaceDeclHandler = self.start_ns
-
-    def start_ns(self, prefix: str | None, uri: str | None) -> None:
-        if self.depth == 0:
-            self.root_ns[prefix or ""] = uri or ""
-
-    def start(self, name: str, attributes: list[str]) -> None:
-        self.depth += 1
-        if self.depth == 1:
-            if name != _SVG_NAME:
-                raise _NotSvg(name)
-            self.root_start = self.expat.CurrentByteIndex
-            return
-        if name not in _BADGE_NAMES:
-            return
-        keyword = _BADGE_NAMES[name]
-        if name in self.seen and self.strict:
-            raise _error("ambiguous_badge", "two badge elements of the same kind", keyword=keyword)
-        self.seen.add(name)
-        attrib = dict(zip(attributes[::2], attributes[1::2]))
-        verify = attrib.get("verify", attrib.get(name.split("}")[0] + "}verify"))
-        element = _Element(keyword, self.expat.CurrentByteIndex, verify)
-        self.elements.append(element)
-        self._stack.append((self.depth, element))
-        if self._open is None:
-            self._open, self._open_depth, self._parts, self._size = element, self.depth, [], 0
-            # Text matters only inside a badge element: no Python call for any other text.
-            self.expat.CharacterDataHandler = self.data
-
-    def data(self, text: str) -> None:
-        if self._open is not None and self.depth == self._open_depth:
-            self._size += len(text)
-            if self._size > MAX_PAYLOAD_BYTES:  # characters: a lower bound of the UTF-8 size
-                raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
-            self._parts.append(text)
-
-    def end(self, name: str) -> None:
-        if self._stack and self._stack[-1][0] == self.depth:
-            self._stack.pop()[1].end_tag = self.expat.CurrentByteIndex
-        if self._open is not None and self.depth == self._open_depth:
-            self.expat.CharacterDataHandler = None  # pyexpat flushed the buffered text before this call
-            self._open.text = "".join(self._parts)
-            self._open = None
-        self.depth -= 1
-
-
-def _scan_svg(data: bytes, strict: bool, sniffed: bool) -> _SvgScan:
-    parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    scan = _SvgScan(parser.parser, strict)
-    try:
-        view = memoryview(data)
-        for offset in range(0, len(data), 1 << 20):
-            parser.feed(view[offset:offset + (1 << 20)])
-        parser.parser.Parse(b"", True)  # not close(): its TreeBuilder target saw no element
-    except BadgeInputError:
-        raise
-    except DefusedXmlException as exc:
-        raise _error("unsafe_svg", f"forbidden XML construct: {type(exc).__name__}") from None
-    except _NotSvg as exc:
-        local = exc.tag.rsplit("}", 1)[-1].lower()
-        raise _error("not_an_image", "the XML root is not <svg>", format="html" if local == "html" else "xml") from None
-    except (ParseError, ValueError, LookupError, UnicodeError, _ExpatError) as exc:
-        if not sniffed:
-            raise _error("not_an_image", "neither a PNG nor an SVG image", format="unknown") from None
-        raise _error("corrupt_image", f"malformed SVG: {exc}"[:200]) from None
-    return scan
-
-
-def _unbake_svg(data: bytes, sniffed: bool) -> Baked | None:
-    scan = _scan_svg(data, strict=True, sniffed=sniffed)
-    by_keyword = {element.keyword: element for element in scan.elements}
-    element = by_keyword.get(OB3_KEYWORD) or by_keyword.get(OB2_KEYWORD)
-    if element is None:
-        return None
-    if element.text.strip():
-        payload = element.text
-    elif element.verify and element.verify.strip():
-        payload = element.verify
-    else:
-        raise _error("empty_badge", "badge element with neither text nor verify attribute",
-                     keyword=element.keyword)
-    if len(payload.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
-        raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
-    return Baked("svg", element.keyword, payload, element.verify)
-
-
-_ENCODING_DECL_RE = re.compile(rb"""^(<\?xml[^>]*?\sencoding\s*=\s*)(["'])([A-Za-z0-9._-]+)\2""")
-_START_TAG_RE = re.compile(rb"""<([^\s/>]+)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
-_XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def _svg_as_utf8(data: bytes) -> bytes:
-    """The document re-encoded as UTF-8 without BOM, its XML declaration saying so."""
-    try:
-        if data.startswith(codecs.BOM_UTF8):
-            text = data[3:].decode("utf-8")
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            text = data.decode("utf-16")
-        else:
-            match = _ENCODING_DECL_RE.match(data[:512])
-            text = data.decode(match.group(3).decode("ascii") if match else "utf-8")
-    except (UnicodeError, LookupError):
-        raise _error("corrupt_image", "the SVG text cannot be decoded") from None
-    out = text.encode("utf-8", "surrogatepass")
-    return _ENCODING_DECL_RE.sub(lambda m: m.group(1) + m.group(2) + b"UTF-8" + m.group(2), out, count=1)
-
-
-def _xml_escape(value: str, attribute: bool) -> str:
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    if attribute:
-        value = value.replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
-    return value
-
-
-def _svg_element(payload: str, keyword: str, kind: str, doc: object, prefix_decl: str) -> bytes:
-    local = _KEYWORD_ELEMENT[keyword][1]
-    stripped = payload.strip()
-    verify = None
-    body = ""
-    if kind == "jws":
-        verify = stripped
-        body = "" if payload == stripped else _xml_escape(payload, False)
-    elif kind == "url":
-        verify, body = stripped, _xml_escape(payload, False)
-    else:
-        if keyword == OB2_KEYWORD and isinstance(doc, dict):
-            verify = _hosted_id(doc)
-        if "\r" in payload:  # CDATA cannot carry a CR through XML line-end normalization
-            body = _xml_escape(payload, False)
-        else:
-            body = "<![CDATA[" + payload.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-    attrs = prefix_decl + (f' verify="{_xml_escape(verify, True)}"' if verify else "")
-    return f"<openbadges:{local}{attrs}>{body}</openbadges:{local}>".encode()
-
-
 def _hosted_id(doc: dict) -> str | None:
     candidates = [doc.get("id")]
     for name in ("verify", "verification"):
@@ -448,46 +148,6 @@ def _hosted_id(doc: dict) -> str | None:
         if isinstance(candidate, str) and _URL_RE.match(candidate):
             return candidate
     return None
-
-
-def _bake_svg(data: bytes, payload: str, keyword: str, kind: str, doc: object, sniffed: bool) -> bytes:
-    if _XML_ILLEGAL_RE.search(payload):
-        raise _error("bad_encoding", "the payload has characters that XML cannot carry")
-    _encode_payload(payload)
-    scan = _scan_svg(data, strict=False, sniffed=sniffed)  # safety and root checks on the original
-    buf = _svg_as_utf8(data)
-    if buf != data:  # re-encoded: the byte offsets changed
-        scan = _scan_svg(buf, strict=False, sniffed=True)
-    namespace = _KEYWORD_ELEMENT[keyword][0]
-    bound = scan.root_ns.get("openbadges")
-    on_root = bound is None
-    decl = f' xmlns:openbadges="{namespace}"'
-    element = _svg_element(payload, keyword, kind, doc, "" if bound == namespace or on_root else decl)
-
-    root = _START_TAG_RE.match(buf, scan.root_start)
-    if root is None:  # cannot happen for a document expat accepted
-        raise _error("corrupt_image", "unreadable <svg> start tag")
-    # The root's start tag ends with its closing "/>" or ">": declare, then insert the first child.
-    opening = (decl.encode("ascii") if on_root else b"") + b">" + element
-    if root.group(2):  # <svg .../>
-        opening += b"</" + root.group(1) + b">"
-    edits: list[tuple[int, int, bytes]] = [(root.start(2), root.end(), opening)]
-    for old in scan.elements:
-        tag = _START_TAG_RE.match(buf, old.start)
-        if tag is None:
-            raise _error("corrupt_image", "unreadable badge element")
-        end = tag.end() if tag.group(2) else buf.index(b">", old.end_tag) + 1
-        edits.append((old.start, end, b""))
-    edits.sort(key=lambda edit: (edit[0], edit[1]))
-    out: list[bytes] = []
-    pos = 0
-    for start, end, replacement in edits:
-        if start < pos:  # a badge element nested in one already removed
-            continue
-        out += [buf[pos:start], replacement]
-        pos = end
-    out.append(buf[pos:])
-    return b"".join(out)
 
 
 # --- payloads --------------------------------------------------------------------------------
@@ -547,8 +207,12 @@ def unbake_details(data: bytes) -> Baked | None:
     data = bytes(data) if not isinstance(data, bytes) and isinstance(data, (bytearray, memoryview)) else data
     fmt, sniffed = _image_format(data)
     if fmt == "png":
-        return _unbake_png(data)
-    return _unbake_svg(data, sniffed)
+        from .baking_png import unbake_png
+
+        return unbake_png(data)
+    from .baking_svg import unbake_svg
+
+    return unbake_svg(data, sniffed)
 
 
 def unbake(data: bytes) -> str | None:
@@ -568,5 +232,10 @@ def bake(image: bytes, payload: str) -> bytes:
     kind, is_ob3, doc = _classify(payload)
     keyword = OB3_KEYWORD if is_ob3 else OB2_KEYWORD
     if fmt == "png":
-        return _bake_png(image, payload, keyword)
-    return _bake_svg(image, payload, keyword, kind, doc, sniffed)
+        from .baking_png import bake_png
+
+        return bake_png(image, _encode_payload(payload), keyword)
+    from .baking_svg import bake_svg
+
+    hosted_id = _hosted_id(doc) if kind == "json" and isinstance(doc, dict) else None
+    return bake_svg(image, payload, keyword, kind, hosted_id, sniffed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -123,3 +124,56 @@ def test_offline_commands_do_not_import_flask(factory, tmp_path):
             "print(rc, 'flask' in sys.modules, 'sqlalchemy' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "0 False False", result.stderr
+
+
+# The driver records who imports `requests`: pyld does (its default document loader builds a
+# requests.Session when pyld is imported), which is outside the CLI; the CLI's own network stack
+# (wallet.http, SafeHttp) must not be imported for a badge that needs no fetch.
+IMPORT_SPY = """
+import json, sys, traceback
+stacks = {}
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("requests", "wallet.http") and name not in stacks:
+            stacks[name] = [frame.filename for frame in traceback.extract_stack()]
+        return None
+sys.meta_path.insert(0, Spy())
+from wallet.cli import main
+rc = main(["verify", sys.argv[1]])
+print(json.dumps({"rc": rc, "modules": sorted(m for m in ("wallet.http", "requests") if m in sys.modules),
+                  "stacks": stacks}))
+"""
+
+
+def test_offline_verify_does_not_import_the_network_stack(factory, tmp_path):
+    source = write(tmp_path, "badge.json", factory.ob3_di().text)  # did:key issuer, Data Integrity
+    env = {k: v for k, v in os.environ.items() if k != "WALLET_FETCH_ALLOW"}
+    result = subprocess.run([sys.executable, "-c", IMPORT_SPY, source], check=False, cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["rc"] == 0, result.stderr
+    assert "wallet.http" not in report["modules"]
+    assert "wallet.http" not in report["stacks"]
+    if "requests" in report["modules"]:  # only through pyld, never through the wallet's fetcher
+        stack = report["stacks"]["requests"]
+        assert any(f"{os.sep}pyld{os.sep}" in filename for filename in stack), stack
+        assert not any(filename.endswith(f"wallet{os.sep}http.py") for filename in stack), stack
+
+
+def test_network_fetcher_builds_safehttp_on_the_first_fetch_only():
+    code = ("import sys\n"
+            "from wallet.offline_cli import network_fetcher\n"
+            "from wallet.openbadges.errors import FetchError\n"
+            "fetch = network_fetcher()\n"
+            "before = 'wallet.http' in sys.modules\n"
+            "try:\n"
+            "    fetch('https://10.1.2.3/assertion', 'application/json')\n"
+            "    reason = 'fetched'\n"
+            "except FetchError as exc:\n"
+            "    reason = exc.reason\n"
+            "print(before, 'wallet.http' in sys.modules, reason)\n")
+    env = {k: v for k, v in os.environ.items() if k != "WALLET_FETCH_ALLOW"}
+    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    # Not imported until the first call; then SafeHttp refuses a private address without connecting.
+    assert result.stdout.strip().splitlines()[-1] == "False True blocked", result.stderr

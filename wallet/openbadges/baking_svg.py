@@ -1,0 +1,398 @@
+"""SVG unbaking and baking (the contract is in `wallet.openbadges.baking`).
+
+Parsing: only defusedxml's expat parser (DTDs, entities and external references forbidden), in
+streaming mode, with handlers that keep no tree, so memory stays flat whatever the document size.
+Badge elements are found anywhere by namespace URI + local name (`{http://openbadges.org}assertion`,
+`{https://purl.imsglobal.org/ob/v3p0}credential`), whatever their prefix. Unbaking returns the
+element's own text (CDATA) when it is not blank, else its `verify` attribute.
+
+Early stop (unbake only). A document of at least FAST_PATH_MIN_BYTES in an ASCII-compatible
+encoding (UTF-8, US-ASCII, ISO-8859-1) is parsed by the safe parser only up to a decision point:
+the end of the root start tag, then the end of each top-level badge element (at most
+_MAX_DECISIONS times). At a decision point the rest of the bytes is searched, without parsing, for
+anything that could make a badge element:
+- `<p:` for every prefix p bound in scope to a badge namespace (even when an inner declaration
+  shadows it for now), and always `<openbadges:` (an unbound `openbadges` prefix must still be
+  reported as corrupt); `<assertion` / `<credential` when the default namespace is so bound;
+- when `xmlns` occurs in the rest at all: either badge namespace URI as literal bytes, or a
+  namespace declaration whose value holds a character reference (`&#…;` could spell a URI).
+Element names cannot be escaped and a new binding needs a literal `xmlns` attribute, so when
+none of these occurs, no badge element can follow. The parse stops only if, in addition, the
+document ends with the root's end tag (a truncated upload is still parsed to the end and reported
+as `corrupt_image`). Any hit — including a false positive in a comment, CDATA or text — just
+lets the streaming parse go on (to the next decision point, or to the end) with the same checks
+as before.
+Safety is unchanged: a DTD or an entity declaration can only appear before the root element, which
+the safe parser has always read by the first decision point; expat never fetches anything else.
+Trade-off (documented, accepted): in such a large document, a well-formedness error located after
+the decision point (say a mismatched tag deep inside, with the root end tag present) is not
+detected, and the badge (or None) is returned. openbadges-bakery parses the whole document with
+minidom and would refuse it. Smaller documents are always parsed to the end.
+
+Baking edits the document text in place (the rest of the document is kept byte for byte,
+re-encoded as UTF-8): it removes every badge element, declares the namespace on the root (or on the
+element itself when the root binds `openbadges` to another namespace) and inserts the element as the
+root's first child. The element carries: for a JWS, `verify="<jws>"` and an empty body; for a URL,
+`verify="<url>"` and the URL as text; for JSON, the payload in CDATA (`]]>` split across sections)
+plus, for OB 2.0 JSON with an http(s) `id` (or `verify.url`), `verify="<id>"`. A payload that XML
+would alter (a CR, or whitespace around a JWS) is written as escaped text instead, so it still comes
+back unchanged.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from xml.parsers.expat import ExpatError as _ExpatError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError
+from defusedxml.ElementTree import XMLParser as DefusedXMLParser
+
+from .baking import (
+    MAX_PAYLOAD_BYTES,
+    OB2_KEYWORD,
+    OB2_NS,
+    OB3_KEYWORD,
+    OB3_NS,
+    SVG_NS,
+    Baked,
+    _encode_payload,
+    _error,
+)
+from .errors import BadgeInputError
+
+FAST_PATH_MIN_BYTES = 64 * 1024  # smaller documents are always parsed to the end
+_MAX_DECISIONS = 4
+_FEED_BYTES = 256 * 1024
+# Element names as expat reports them with namespace_separator "}".
+_SVG_NAME = f"{SVG_NS}}}svg"
+_BADGE_NAMES = {f"{OB2_NS}}}assertion": OB2_KEYWORD, f"{OB3_NS}}}credential": OB3_KEYWORD}
+_BADGE_NAMESPACES = (OB2_NS, OB3_NS)
+_KEYWORD_ELEMENT = {OB2_KEYWORD: (OB2_NS, "assertion"), OB3_KEYWORD: (OB3_NS, "credential")}
+# Encodings in which every ASCII character is the same single byte (bytes searches are exact).
+_ASCII_COMPATIBLE = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
+                     "iso-8859-1": "latin-1", "iso8859-1": "latin-1", "latin-1": "latin-1", "latin1": "latin-1"}
+_WS = b" \t\r\n"
+_TAIL_BYTES = 4096
+
+_ENCODING_DECL_RE = re.compile(rb"""^(<\?xml[^>]*?\sencoding\s*=\s*)(["'])([A-Za-z0-9._-]+)\2""")
+_START_TAG_RE = re.compile(rb"""<([^\s/>]+)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+_NS_DECL_WITH_REFERENCE_RE = re.compile(rb"""xmlns(?::[^\s=/>]*)?\s*=\s*(?:"[^"&]*&|'[^'&]*&)""")
+_XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+class _NotSvg(Exception):
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
+
+class _Stop(Exception):
+    """Raised by a handler: the rest of the document cannot change what unbake returns."""
+
+
+@dataclass(slots=True)
+class _Element:
+    keyword: str
+    start: int  # byte offset of "<"
+    verify: str | None
+    text: str = ""
+    end_tag: int = -1  # byte offset of "</" (or of the end of an empty-element tag)
+
+
+def _fast_codec(data: bytes) -> str | None:
+    """The codec of the document's names when it may stop early (see the module docstring)."""
+    if len(data) < FAST_PATH_MIN_BYTES or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    head = data[3:515] if data.startswith(codecs.BOM_UTF8) else data[:512]
+    if b"\x00" in head[:4]:  # UTF-16/32 without a BOM
+        return None
+    match = _ENCODING_DECL_RE.match(head)
+    return _ASCII_COMPATIBLE.get(match.group(3).decode("ascii").lower()) if match else "utf-8"
+
+
+class _SvgScan:
+    """Follows the root and the badge elements of a document, keeps nothing else.
+
+    Its handlers go straight onto the pyexpat parser that defusedxml built and armed (DTD, entity
+    and external-reference handlers stay defusedxml's): expat reports names as "uri}local", and
+    skipping ElementTree's per-element name fixing makes the walk about twice as fast.
+    With `data` (unbake of a large document), it raises _Stop at a decision point after which the
+    rest of `data` cannot hold a badge element (module docstring).
+    """
+
+    def __init__(self, expat, strict: bool, data: bytes | None = None, codec: str = "utf-8") -> None:
+        self.strict = strict  # unbake: refuse a second element of one kind at once
+        self.expat = expat
+        self.depth = 0
+        self.root_start = -1
+        self.root_ns: dict[str, str] = {}
+        self.elements: list[_Element] = []
+        self.seen: set[str] = set()
+        self.stopped = False  # set by _scan_svg when a decision point ended the parse
+        self._stack: list[tuple[int, _Element]] = []  # badge elements open, with their depth
+        self._open: _Element | None = None  # the badge element whose text is being read
+        self._open_depth = 0
+        self._parts: list[str] = []
+        self._size = 0
+        self._data = data
+        self._codec = codec
+        self._decisions_left = _MAX_DECISIONS if data is not None else 0
+        self._bindings: dict[str, list[str]] = {}  # prefix ("" = default) -> URIs in scope, innermost last
+        self._root_name = b""
+        self._root_empty = False
+        expat.StartElementHandler = self.start
+        expat.EndElementHandler = self.end
+        expat.StartNamespaceDeclHandler = self.start_ns
+        if data is not None:
+            expat.EndNamespaceDeclHandler = self.end_ns
+
+    def start_ns(self, prefix: str | None, uri: str | None) -> None:
+        if self.depth == 0:
+            self.root_ns[prefix or ""] = uri or ""
+        if self._data is not None:
+            self._bindings.setdefault(prefix or "", []).append(uri or "")
+
+    def end_ns(self, prefix: str | None) -> None:
+        uris = self._bindings.get(prefix or "")
+        if uris:
+            uris.pop()
+
+    def start(self, name: str, attributes: list[str]) -> None:
+        self.depth += 1
+        if self.depth == 1:
+            if name != _SVG_NAME:
+                raise _NotSvg(name)
+            self.root_start = self.expat.CurrentByteIndex
+            if self._decisions_left:
+                self._decide_after_root()
+            return
+        if name not in _BADGE_NAMES:
+            return
+        keyword = _BADGE_NAMES[name]
+        if name in self.seen and self.strict:
+            raise _error("ambiguous_badge", "two badge elements of the same kind", keyword=keyword)
+        self.seen.add(name)
+        attrib = dict(zip(attributes[::2], attributes[1::2]))
+        verify = attrib.get("verify", attrib.get(name.split("}")[0] + "}verify"))
+        element = _Element(keyword, self.expat.CurrentByteIndex, verify)
+        self.elements.append(element)
+        self._stack.append((self.depth, element))
+        if self._open is None:
+            self._open, self._open_depth, self._parts, self._size = element, self.depth, [], 0
+            # Text matters only inside a badge element: no Python call for any other text.
+            self.expat.CharacterDataHandler = self.data
+
+    def data(self, text: str) -> None:
+        if self._open is not None and self.depth == self._open_depth:
+            self._size += len(text)
+            if self._size > MAX_PAYLOAD_BYTES:  # characters: a lower bound of the UTF-8 size
+                raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
+            self._parts.append(text)
+
+    def end(self, name: str) -> None:
+        closed = False
+        if self._stack and self._stack[-1][0] == self.depth:
+            self._stack.pop()[1].end_tag = self.expat.CurrentByteIndex
+            closed = not self._stack
+        if self._open is not None and self.depth == self._open_depth:
+            self.expat.CharacterDataHandler = None  # pyexpat flushed the buffered text before this call
+            self._open.text = "".join(self._parts)
+            self._open = None
+        self.depth -= 1
+        if closed and self._decisions_left:
+            self._decide_after_badge(self.expat.CurrentByteIndex)
+
+    # --- decision points (unbake of a large document only) ----------------------------------
+
+    def _decide_after_root(self) -> None:
+        tag = _START_TAG_RE.match(self._data, self.root_start)
+        if tag is None:  # not expected for a tag expat accepted: parse on
+            self._decisions_left = 0
+            return
+        self._root_name, self._root_empty = tag.group(1), bool(tag.group(2))
+        self._decide(tag.end())
+
+    def _decide_after_badge(self, index: int) -> None:
+        # expat gives the offset of "</" for an end tag, the offset just past "/>" for an empty tag.
+        data = self._data
+        if data.startswith(b"</", index):
+            end = data.find(b">", index) + 1
+        else:
+            end = index if data[index - 2:index] == b"/>" else 0
+        if end <= 0:
+            self._decisions_left = 0
+            return
+        self._decide(end)
+
+    def _decide(self, pos: int) -> None:
+        self._decisions_left -= 1
+        if not self._rest_may_hold_badge(pos):
+            raise _Stop
+
+    def _rest_may_hold_badge(self, pos: int) -> bool:
+        """False only when data[pos:] ends the root and cannot contain a badge element."""
+        data = self._data
+        if not self._rest_closes_root(pos):
+            return True
+        needles = {b"<openbadges:"}
+        for prefix, uris in self._bindings.items():
+            # Any binding in scope counts, not only the innermost: an inner rebinding may end.
+            if any(uri in _BADGE_NAMESPACES for uri in uris):
+                if not prefix:
+                    needles.update((b"<assertion", b"<credential"))
+                    continue
+                try:
+                    needles.add(b"<" + prefix.encode(self._codec) + b":")
+                except UnicodeEncodeError:
+                    return True
+        if any(data.find(needle, pos) != -1 for needle in needles):
+            return True
+        if data.find(b"xmlns", pos) == -1:  # no namespace declaration in the rest
+            return False
+        return (any(data.find(uri.encode("ascii"), pos) != -1 for uri in _BADGE_NAMESPACES)
+                or _NS_DECL_WITH_REFERENCE_RE.search(data, pos) is not None)
+
+    def _rest_closes_root(self, pos: int) -> bool:
+        data = self._data
+        tail = data[max(pos, len(data) - _TAIL_BYTES):].rstrip(_WS)
+        if self._root_empty:  # <svg .../>: nothing but white space may follow
+            return len(data) - pos <= _TAIL_BYTES and not tail
+        start = tail.rfind(b"</")
+        return start != -1 and tail.endswith(b">") and tail[start + 2:-1].rstrip(_WS) == self._root_name
+
+
+def _scan_svg(data: bytes, strict: bool, sniffed: bool, early_stop: bool = False) -> _SvgScan:
+    parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    codec = _fast_codec(data) if early_stop else None
+    scan = _SvgScan(parser.parser, strict, data if codec else None, codec or "utf-8")
+    try:
+        view = memoryview(data)
+        for offset in range(0, len(data), _FEED_BYTES):
+            parser.feed(view[offset:offset + _FEED_BYTES])
+        parser.parser.Parse(b"", True)  # not close(): its TreeBuilder target saw no element
+    except _Stop:
+        scan.stopped = True
+    except BadgeInputError:
+        raise
+    except DefusedXmlException as exc:
+        raise _error("unsafe_svg", f"forbidden XML construct: {type(exc).__name__}") from None
+    except _NotSvg as exc:
+        local = exc.tag.rsplit("}", 1)[-1].lower()
+        raise _error("not_an_image", "the XML root is not <svg>", format="html" if local == "html" else "xml") from None
+    except (ParseError, ValueError, LookupError, UnicodeError, _ExpatError) as exc:
+        if not sniffed:
+            raise _error("not_an_image", "neither a PNG nor an SVG image", format="unknown") from None
+        raise _error("corrupt_image", f"malformed SVG: {exc}"[:200]) from None
+    return scan
+
+
+def unbake_svg(data: bytes, sniffed: bool) -> Baked | None:
+    """The badge of an SVG document (OB 3.0 element first), or None; `sniffed`: `<svg` seen early."""
+    scan = _scan_svg(data, strict=True, sniffed=sniffed, early_stop=True)
+    by_keyword = {element.keyword: element for element in scan.elements}
+    element = by_keyword.get(OB3_KEYWORD) or by_keyword.get(OB2_KEYWORD)
+    if element is None:
+        return None
+    if element.text.strip():
+        payload = element.text
+    elif element.verify and element.verify.strip():
+        payload = element.verify
+    else:
+        raise _error("empty_badge", "badge element with neither text nor verify attribute",
+                     keyword=element.keyword)
+    if len(payload.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
+        raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
+    return Baked("svg", element.keyword, payload, element.verify)
+
+
+# --- baking ----------------------------------------------------------------------------------
+
+def _svg_as_utf8(data: bytes) -> bytes:
+    """The document re-encoded as UTF-8 without BOM, its XML declaration saying so."""
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            text = data[3:].decode("utf-8")
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = data.decode("utf-16")
+        else:
+            match = _ENCODING_DECL_RE.match(data[:512])
+            text = data.decode(match.group(3).decode("ascii") if match else "utf-8")
+    except (UnicodeError, LookupError):
+        raise _error("corrupt_image", "the SVG text cannot be decoded") from None
+    out = text.encode("utf-8", "surrogatepass")
+    return _ENCODING_DECL_RE.sub(lambda m: m.group(1) + m.group(2) + b"UTF-8" + m.group(2), out, count=1)
+
+
+def _xml_escape(value: str, attribute: bool) -> str:
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    if attribute:
+        value = value.replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+    return value
+
+
+def _svg_element(payload: str, keyword: str, kind: str, hosted_id: str | None, prefix_decl: str) -> bytes:
+    local = _KEYWORD_ELEMENT[keyword][1]
+    stripped = payload.strip()
+    verify = None
+    body = ""
+    if kind == "jws":
+        verify = stripped
+        body = "" if payload == stripped else _xml_escape(payload, False)
+    elif kind == "url":
+        verify, body = stripped, _xml_escape(payload, False)
+    else:
+        verify = hosted_id if keyword == OB2_KEYWORD else None
+        if "\r" in payload:  # CDATA cannot carry a CR through XML line-end normalization
+            body = _xml_escape(payload, False)
+        else:
+            body = "<![CDATA[" + payload.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+    attrs = prefix_decl + (f' verify="{_xml_escape(verify, True)}"' if verify else "")
+    return f"<openbadges:{local}{attrs}>{body}</openbadges:{local}>".encode()
+
+
+def bake_svg(data: bytes, payload: str, keyword: str, kind: str, hosted_id: str | None, sniffed: bool) -> bytes:
+    """`data` with its badge elements replaced by one carrying `payload` (module docstring).
+
+    `kind` is json|jws|url|text; `hosted_id` is the http(s) id of an OB 2.0 JSON payload, if any.
+    """
+    if _XML_ILLEGAL_RE.search(payload):
+        raise _error("bad_encoding", "the payload has characters that XML cannot carry")
+    _encode_payload(payload)
+    scan = _scan_svg(data, strict=False, sniffed=sniffed)  # safety and root checks on the original
+    buf = _svg_as_utf8(data)
+    if buf != data:  # re-encoded: the byte offsets changed
+        scan = _scan_svg(buf, strict=False, sniffed=True)
+    namespace = _KEYWORD_ELEMENT[keyword][0]
+    bound = scan.root_ns.get("openbadges")
+    on_root = bound is None
+    decl = f' xmlns:openbadges="{namespace}"'
+    element = _svg_element(payload, keyword, kind, hosted_id, "" if bound == namespace or on_root else decl)
+
+    root = _START_TAG_RE.match(buf, scan.root_start)
+    if root is None:  # cannot happen for a document expat accepted
+        raise _error("corrupt_image", "unreadable <svg> start tag")
+    # The root's start tag ends with its closing "/>" or ">": declare, then insert the first child.
+    opening = (decl.encode("ascii") if on_root else b"") + b">" + element
+    if root.group(2):  # <svg .../>
+        opening += b"</" + root.group(1) + b">"
+    edits: list[tuple[int, int, bytes]] = [(root.start(2), root.end(), opening)]
+    for old in scan.elements:
+        tag = _START_TAG_RE.match(buf, old.start)
+        if tag is None:
+            raise _error("corrupt_image", "unreadable badge element")
+        end = tag.end() if tag.group(2) else buf.index(b">", old.end_tag) + 1
+        edits.append((old.start, end, b""))
+    edits.sort(key=lambda edit: (edit[0], edit[1]))
+    out: list[bytes] = []
+    pos = 0
+    for start, end, replacement in edits:
+        if start < pos:  # a badge element nested in one already removed
+            continue
+        out += [buf[pos:start], replacement]
+        pos = end
+    out.append(buf[pos:])
+    return b"".join(out)
+
