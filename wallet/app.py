@@ -66,7 +66,9 @@ def create_app(test_config=None) -> Flask:
 
     @app.context_processor
     def _template_globals():
-        return {"current_locale": select_locale(), "locales": LOCALES}
+        from .services.demo import enabled as demo_enabled
+
+        return {"current_locale": select_locale(), "locales": LOCALES, "demo_enabled": demo_enabled(app)}
 
     @app.before_request
     def _request_id():
@@ -114,12 +116,12 @@ def _init_http(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import (account, admin, admin_backpacks, auth, badges, claims, connections, issuer_documents,
-                        main, public, public_shares, regional, shares)
+    from .views import (account, admin, admin_backpacks, auth, badges, claims, connections, demo,
+                        issuer_documents, main, public, public_shares, regional, shares)
 
     # These modules add routes to the `public` and `admin` blueprints; importing them is enough.
     del admin_backpacks, issuer_documents, public_shares
-    for module in (auth, account, admin, badges, claims, connections, main, public, regional, shares):
+    for module in (auth, account, admin, badges, claims, connections, demo, main, public, regional, shares):
         app.register_blueprint(module.bp)
 
 

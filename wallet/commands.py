@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(contexts_group)
     app.cli.add_command(referential_group)
+    app.cli.add_command(demo_command)
 
 
 @click.group("db", help="Database schema.")
@@ -167,3 +168,19 @@ def referential_load(path: str | None) -> None:
     version = loaded.version
     state = "loaded" if loaded.changed else "already in force"
     click.echo(f"Referential {version.referential_id} {version.version} {state} ({file}).")
+
+
+@click.command("demo", help="Seed demo partners, demo badges and a demo learner (never in production).")
+@with_appcontext
+def demo_command() -> None:
+    from flask import current_app
+
+    from .services import demo
+
+    try:
+        info = demo.seed(current_app)
+    except demo.DemoDisabled:
+        raise click.ClickException("the demo is not available in production") from None
+    click.echo("Demo ready.")
+    click.echo(f"  learner: {info['email']}  password: {info['password']}")
+    click.echo(f"  demo badges to download: {info['page']}")

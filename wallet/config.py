@@ -24,7 +24,15 @@ DEFAULTS: dict[str, Any] = {
     "FETCH_ALLOW": "",
     "CA_BUNDLE": None,
     "REFERENTIAL": None,
-    "ISSUER": "builtin",
+    "ISSUER": "builtin",  # builtin | obf | badgr (wallet/badge_claim/issuers)
+    "ISSUER_APPROVAL": "auto",  # builtin issuer: auto | review (a person approves each claim)
+    "ISSUER_OBF_BASE_URL": "https://openbadgefactory.com/v1",
+    "ISSUER_OBF_CLIENT_ID": None,
+    "ISSUER_OBF_CLIENT_SECRET": None,
+    "ISSUER_OBF_BADGES": "",  # "regional-key=obf-badge-id,…"
+    "ISSUER_BADGR_BASE_URL": None,  # e.g. https://api.eu.badgr.io
+    "ISSUER_BADGR_TOKEN": None,  # a Bearer token with the rw:issuer scope
+    "ISSUER_BADGR_BADGECLASSES": "",  # "regional-key=badgeclass-entityId,…"
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAIL_BACKEND": "console",  # console | smtp | memory (tests)
     "MAIL_SERVER": None,
@@ -119,6 +127,68 @@ def validate(config: dict[str, Any]) -> None:
     if config.get("MAIL_SERVER") and config.get("MAIL_BACKEND") == "console":
         # Setting an SMTP server is enough to send real mail.
         config["MAIL_BACKEND"] = "smtp"
+    _validate_issuer(config, production)
+
+
+ISSUER_BACKENDS = ("builtin", "obf", "badgr")
+# The settings each remote issuer needs: without them no claim could ever be delivered (T50).
+_ISSUER_REQUIRED = {
+    "obf": ("ISSUER_OBF_BASE_URL", "ISSUER_OBF_CLIENT_ID", "ISSUER_OBF_CLIENT_SECRET"),
+    "badgr": ("ISSUER_BADGR_BASE_URL", "ISSUER_BADGR_TOKEN"),
+}
+_ISSUER_MAPPING = {"obf": "ISSUER_OBF_BADGES", "badgr": "ISSUER_BADGR_BADGECLASSES"}
+
+
+def _validate_issuer(config: dict[str, Any], production: bool) -> None:
+    """The Region's issuer: a known backend, and a remote one only with its credentials.
+
+    (The builtin issuer's key file is checked when the app starts: wallet/issuer_keys.py.)"""
+    backend = config.get("ISSUER")
+    if backend not in ISSUER_BACKENDS:
+        raise ConfigError(f"WALLET_ISSUER must be one of {', '.join(ISSUER_BACKENDS)}, not {backend!r}.")
+    if config.get("ISSUER_APPROVAL") not in ("auto", "review"):
+        raise ConfigError("WALLET_ISSUER_APPROVAL must be 'auto' or 'review'.")
+    for key in _ISSUER_MAPPING.values():
+        try:
+            config[key] = parse_mapping(config.get(key))
+        except ValueError as exc:
+            raise ConfigError(f"WALLET_{key}: {exc}") from None
+    if backend == "builtin":
+        return
+    missing = [key for key in _ISSUER_REQUIRED[backend] if not str(config.get(key) or "").strip()]
+    if missing:
+        raise ConfigError(f"WALLET_ISSUER={backend} needs {', '.join('WALLET_' + k for k in missing)} "
+                          "(the issuer's API credentials, from the environment or the secret store).")
+    base_key = _ISSUER_REQUIRED[backend][0]
+    config[base_key] = str(config[base_key]).rstrip("/")
+    if production and not config[base_key].startswith("https://"):
+        raise ConfigError(f"WALLET_{base_key} must be an https:// URL in production.")
+
+
+def parse_mapping(value: Any) -> dict[str, str]:
+    """"key=value,key=value" (or a dict from instance/config.py) → {key: value}. Raises ValueError."""
+    if not value:
+        return {}
+    if isinstance(value, Mapping):
+        items = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        items = []
+        for entry in str(value).split(","):
+            if not entry.strip():
+                continue
+            key, sep, target = entry.partition("=")
+            if not sep:
+                raise ValueError(f"{entry.strip()!r} is not of the form regional-key=issuer-id")
+            items.append((key, target))
+    mapping: dict[str, str] = {}
+    for key, target in items:
+        key, target = key.strip(), target.strip()
+        if not key or not target:
+            raise ValueError(f"{key or '?'}={target or '?'}: both sides are required")
+        if key in mapping:
+            raise ValueError(f"{key!r} is mapped twice")
+        mapping[key] = target
+    return mapping
 
 
 def _instance_secret(config: dict[str, Any], name: str, make) -> str:

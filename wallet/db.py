@@ -44,7 +44,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover
-        conn.exec_driver_sql("BEGIN")
+        # Write use cases that read then write under contention (claims) ask for IMMEDIATE: the
+        # write lock is taken at BEGIN, so a second writer waits (busy_timeout) instead of failing.
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def init_app(app: Flask) -> None:
@@ -70,6 +73,17 @@ def new_session(app: Flask | None = None) -> Session:
     from flask import current_app
 
     return (app or current_app).extensions["wallet_db"]["sessionmaker"]()
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite; a no-op elsewhere).
+
+    Call it first in a use case that reads then writes rows other requests may write concurrently.
+    """
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
 
 
 def get_session() -> Session:

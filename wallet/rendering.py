@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import nh3
@@ -53,5 +54,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["format_date"] = lambda value: format_date(value, "long") if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "long") if value else ""
     app.jinja_env.filters["markdown"] = markdown
+    app.jinja_env.filters["fromjson"] = lambda text: json.loads(text or "{}")
     app.jinja_env.filters["safe_url"] = safe_url
     app.jinja_env.filters["domain"] = domain

@@ -11,10 +11,10 @@ PROD = {"WALLET_ENV": "production", "WALLET_SECRET_KEY": "s" * 40, "WALLET_TOKEN
 
 
 def test_layers_defaults_instance_env_test_config(tmp_path):
-    (tmp_path / "config.py").write_text("ISSUER = 'obf'\nMAIL_PORT = 2525\nlower = 'ignored'\n")
+    (tmp_path / "config.py").write_text("ISSUER_APPROVAL = 'auto'\nMAIL_PORT = 2525\nlower = 'ignored'\n")
     cfg = load_config(str(tmp_path), environ={"WALLET_MAIL_PORT": "25", "OTHER": "x"},
-                      test_config={"ISSUER": "badgr"})
-    assert cfg["ISSUER"] == "badgr"          # test_config wins
+                      test_config={"ISSUER_APPROVAL": "review"})
+    assert cfg["ISSUER_APPROVAL"] == "review"  # test_config wins
     assert cfg["MAIL_PORT"] == 25            # env over instance/config.py, parsed as int
     assert "lower" not in cfg
     assert cfg["DATABASE_URL"] == f"sqlite:///{tmp_path / 'wallet.db'}"

@@ -27,6 +27,11 @@ def hosts():
 
 @pytest.fixture
 def app_config(app_config, hosts, tmp_path):
+    return regional_config(app_config, hosts, tmp_path)
+
+
+def regional_config(app_config, hosts, tmp_path):
+    """A referential with two test partners (the loopback servers) and fetches allowed to them."""
     one, two = hosts
     text = default_referential_path().read_text(encoding="utf-8")
     for key, server in (("test-partner-one", one), ("test-partner-two", two)):

@@ -349,3 +349,16 @@ def create_admin(session: Session, address: str, password: str, display_name: st
     session.add(AuditEvent(subject_id=user.id, action="account.made_admin"))
     session.commit()
     return user
+
+
+def create_demo_learner(session: Session, address: str, password: str, display_name: str) -> User:
+    """`wallet demo`: a confirmed learner account (kept as it is when it exists)."""
+    typed, key = normalize_address(address)
+    email = find_account_email(session, key)
+    if email is not None:
+        return email.user
+    user = User(display_name=display_name, password_hash=hash_password(password))
+    user.emails.append(Email(address=typed, normalized=key, is_primary=True, verified_at=utcnow()))
+    session.add(user)
+    session.commit()
+    return user

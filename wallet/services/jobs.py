@@ -15,13 +15,20 @@ from . import badges
 class Report:
     reverified: int = 0
     changed: list[tuple[int, str, str]] = field(default_factory=list)
+    claims: str = ""
 
     def summary(self) -> str:
-        return f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
+        line = f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
+        return f"{line}; {self.claims}" if self.claims else line
 
 
 def run_due(app: Flask, now=None) -> Report:
+    """One round of background work: claim deliveries first (a learner is waiting), then
+    re-verifications."""
+    from . import claims
+
     report = Report()
+    report.claims = claims.deliver_due(app, now=now).summary()
     http = app.extensions["wallet_http"]
     max_age = int(app.config["REVERIFY_MAX_AGE_DAYS"])
     session = db.new_session(app)

@@ -78,3 +78,46 @@ def referential_version(version_id: int):
         abort(404)
     return row.content, 200, {"Content-Type": "text/plain; charset=utf-8",
                               "Content-Disposition": f"attachment; filename=referentiel-{row.id}.toml"}
+
+
+@bp.route("/demandes")
+def claims():
+    from ..services import claims as claims_service
+
+    session = get_session()
+    ref = referentials.current(session)
+    return render_template("admin/claims.html", ref=ref, lang=_lang(),
+                           waiting=claims_service.awaiting_review(session), flagged=claims_service.flagged(session))
+
+
+@bp.route("/demandes/<int:claim_id>/accepter", methods=["POST"])
+def approve_claim(claim_id: int):
+    from flask import current_app
+
+    from ..services import claims as claims_service
+
+    try:
+        claims_service.approve(current_app._get_current_object(), get_session(), claim_id,
+                               current_user._get_current_object())
+    except claims_service.ClaimError:
+        abort(404)
+    flash(_("Demande acceptée : le badge est délivré."), "success")
+    return redirect(url_for("admin.claims"))
+
+
+@bp.route("/demandes/<int:claim_id>/refuser", methods=["POST"])
+def refuse_claim(claim_id: int):
+    from flask import current_app
+
+    from ..services import claims as claims_service
+
+    try:
+        claims_service.refuse(current_app._get_current_object(), get_session(), claim_id,
+                              current_user._get_current_object(), request.form.get("reason", ""))
+    except claims_service.ClaimError as err:
+        if err.code == "reason_required":
+            flash(_("Indiquez la raison du refus : la personne la verra."), "error")
+            return redirect(url_for("admin.claims"))
+        abort(404)
+    flash(_("Demande refusée."), "info")
+    return redirect(url_for("admin.claims"))

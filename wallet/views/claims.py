@@ -2,6 +2,92 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..db import get_session
+from ..extensions import limiter
+from ..services import claims as service
+from ..services import referentials
 
 bp = Blueprint("claims", __name__, url_prefix="/demandes")
+
+STATUS = {
+    "pending": (_l("Envoyée"), "warn"),
+    "sent": (_l("Envoyée"), "warn"),
+    "in_review": (_l("En cours d'examen"), "warn"),
+    "issued": (_l("Délivrée"), "ok"),
+    "refused": (_l("Refusée"), "err"),
+    "failed": (_l("À traiter par la Région"), "warn"),
+    "withdrawn": (_l("Retirée"), ""),
+}
+
+ERRORS = {
+    "not_eligible": _l("Vous ne remplissez pas (ou plus) les conditions pour ce badge. Voyez ce qui manque sur "
+                       "la page de vos badges régionaux."),
+    "recipient_not_confirmed": _l("Choisissez une de vos adresses confirmées."),
+    "unknown_badge": _l("Ce badge régional n'existe pas."),
+}
+
+
+def claim_status(status: str) -> tuple[str, str]:
+    label, style = STATUS.get(status, (_l("Envoyée"), "warn"))
+    return str(label), style
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _lang() -> str:
+    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
+
+
+@bp.route("/")
+def index():
+    session = get_session()
+    referential = referentials.current(session)
+    items = [(claim, referential.badge(claim.regional_badge_id)) for claim in service.my_claims(session, _user())]
+    return render_template("claims/index.html", items=items, claim_status=claim_status, lang=_lang())
+
+
+@bp.route("/nouvelle/<key>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def new(key: str):
+    session = get_session()
+    try:
+        preview = service.preview(session, _user(), key)
+    except service.ClaimError:
+        abort(404)
+    if preview.active_claim is not None:
+        return redirect(url_for("claims.detail", claim_id=preview.active_claim.id))
+    if request.method == "POST":
+        try:
+            claim, created = service.submit_claim(session, _user(), key, request.form.get("recipient", ""),
+                                                  current_app.extensions["wallet_http"])
+        except service.ClaimError as err:
+            return render_template("claims/new.html", preview=preview, lang=_lang(),
+                                   error=str(ERRORS.get(err.code, ERRORS["not_eligible"]))), 400
+        if created:
+            service.first_attempt(current_app._get_current_object(), claim.id)
+            flash(_("Votre demande est envoyée."), "success")
+        return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
+    return render_template("claims/new.html", preview=preview, lang=_lang())
+
+
+@bp.route("/<int:claim_id>")
+def detail(claim_id: int):
+    session = get_session()
+    claim = service.get_owned(session, _user(), claim_id)
+    if claim is None:
+        abort(404)
+    referential = referentials.current(session)
+    evidence = json.loads(claim.evidence or "{}")
+    history = json.loads(claim.history or "[]")
+    return render_template("claims/detail.html", claim=claim, badge=referential.badge(claim.regional_badge_id),
+                           evidence=evidence, history=history, claim_status=claim_status, lang=_lang())

@@ -53,6 +53,10 @@ def index():
         select(Badge.credential_id, Badge.id, Badge.name).where(Badge.owner_id == user.id))}
     skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
     regional_names = {b.key: _text(b.name, lang) for b in referential.badges}
+    from ..services.claims import active_claims_by_badge
+    from .claims import claim_status
+
+    claims = active_claims_by_badge(session, user)
     cards, general = [], {}
     for result in results:
         label, style = STATES[result.state]
@@ -68,9 +72,10 @@ def index():
             "reasons": reasons, "missing": _missing_words(result, skills, regional_names),
             "offered_by": [p.name for p in result.offered_by],
             "image": result.badge.image,
+            "claim": claims.get(result.id),
         })
     return render_template("regional/index.html", cards=cards, general=list(general.values()),
-                           referential=referential, lang=lang)
+                           referential=referential, lang=lang, claim_status=claim_status)
 
 
 def _text(value, lang: str) -> str:
