@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-CASE_MODULES = ["bench.cases_core"]
+CASE_MODULES = ["bench.cases_core", "bench.cases_wallet", "bench.cases_sync"]
 
 
 @dataclass(frozen=True)

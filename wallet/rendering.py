@@ -52,6 +52,7 @@ def init_app(app) -> None:
     from flask_babel import format_date, format_datetime
 
     app.jinja_env.filters["format_date"] = lambda value: format_date(value, "long") if value else ""
+    app.jinja_env.filters["format_date_short"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "long") if value else ""
     app.jinja_env.filters["markdown"] = markdown
     app.jinja_env.filters["fromjson"] = lambda text: json.loads(text or "{}")

@@ -58,7 +58,7 @@ def test_upload_a_baked_png_and_see_it_valid(learner, live_server, factory, host
     page.get_by_role("button", name="Importer et vérifier").click()
     assert page.get_by_text("Importé", exact=True).is_visible()
     page.get_by_role("link", name="Voir mes badges").click()
-    card = page.locator(".badge-card")
+    card = page.locator(".badge-cards > li")
     assert card.count() == 1
     assert "Premiers secours" in card.inner_text() and "Valide" in card.inner_text()
     assert_accessible(page)
@@ -93,9 +93,9 @@ def test_badge_for_another_address_counts_after_confirming_it(learner, live_serv
     line.get_by_label("Ajouter cette adresse").fill("ana.old@ecole.example")
     line.get_by_role("button", name="Ajouter").click()
     page.wait_for_url("**/badges/")
-    assert "pas encore à moi" in page.locator(".badge-card").inner_text()
+    assert "pas encore à moi" in page.locator(".badge-cards > li").inner_text()
     page.goto(live_server + path_of(link_from(outbox[-1].body)))
     page.get_by_role("button", name="Confirmer mon adresse").click()
     page.goto(live_server + "/badges/")
-    card_text = page.locator(".badge-card").inner_text()
+    card_text = page.locator(".badge-cards > li").inner_text()
     assert "Valide" in card_text and "pas encore à moi" not in card_text
