@@ -1,0 +1,84 @@
+"""On a phone, in a real browser: the learner taps "Connecter", consents on the partner's own page,
+comes back to the wallet and sees the partner's badges imported."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
+from tests.browser.test_accounts_flow import log_in, register_and_confirm
+from tests.fakes.badges import BadgeFactory
+from tests.fakes.partner import FakePartner
+from tests.service.connections_helpers import ob3_credentials, register, serve_assets
+from wallet.models import utcnow
+
+
+@pytest.fixture
+def partner():
+    with FakePartner(protocol="ob30") as server:
+        serve_assets(server)
+        yield server
+
+
+@pytest.fixture
+def wallet_port():
+    """The wallet's loopback server, bound before the app exists: BASE_URL — hence the OAuth
+    redirect URI registered with the partner — must name its port."""
+    target = {}
+    server = make_server("127.0.0.1", 0, lambda env, start: target["app"](env, start), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, target
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def app_config(app_config, partner, wallet_port):
+    app_config["FETCH_ALLOW"] = partner.authority
+    app_config["BASE_URL"] = f"http://127.0.0.1:{wallet_port[0]}"
+    return app_config
+
+
+@pytest.fixture
+def live_server(app, wallet_port):
+    wallet_port[1]["app"] = app
+    return app.config["BASE_URL"]
+
+
+def test_connect_a_partner_backpack_on_a_phone(phone, live_server, app, partner, outbox):
+    factory = BadgeFactory(partner, now=utcnow() - timedelta(days=1))
+    partner.add(*ob3_credentials(factory, 3, name="Accueil du public"))
+    register(app, partner)
+    page = phone.new_page()
+    register_and_confirm(page, live_server, outbox)
+    log_in(page, live_server)
+
+    page.goto(live_server + "/connexions/")
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)
+    page.get_by_role("button", name="Connecter mon sac à badges Partenaire Formation").click()
+    page.wait_for_url(partner.origin + "/o/authorize**")
+    assert page.get_by_text("Mon portefeuille de badges demande à lire vos badges").is_visible()
+    page.get_by_role("button", name="Autoriser").click()
+
+    page.wait_for_url(live_server + "/connexions/retour/**")
+    assert page.get_by_role("heading", name="Synchronisation avec Partenaire Formation").is_visible()
+    assert page.get_by_text("3 badges importés").is_visible()
+    assert page.locator(".result-imported").count() == 3
+    assert_accessible(page, in_place=True)  # the callback URL is single-use: check it where it is
+    assert_no_horizontal_overflow(page)
+
+    page.get_by_role("link", name="Mes sacs à badges").click()
+    assert page.get_by_text("Connecté", exact=True).is_visible()
+    assert page.get_by_role("button", name="Synchroniser").is_visible()
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)
+
+    page.goto(live_server + "/badges/")
+    assert page.locator(".badge-cards > li").count() == 3
