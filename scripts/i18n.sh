@@ -8,15 +8,18 @@ PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 T=wallet/translations
 case "${1:-}" in
   update)
-    "$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output \
-      -o "$T/messages.pot" wallet >/dev/null
+    "$PYBABEL" -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output \
+      -o "$T/messages.pot" . >/dev/null
     for lang in fr en; do
       if [ -f "$T/$lang/LC_MESSAGES/messages.po" ]; then
-        "$PYBABEL" update -i "$T/messages.pot" -d "$T" -l "$lang" --no-fuzzy-matching --omit-header >/dev/null
+        "$PYBABEL" -q update -i "$T/messages.pot" -d "$T" -l "$lang" --no-fuzzy-matching >/dev/null
       else
-        "$PYBABEL" init -i "$T/messages.pot" -d "$T" -l "$lang" >/dev/null
+        "$PYBABEL" -q init -i "$T/messages.pot" -d "$T" -l "$lang" >/dev/null
       fi
     done
+    # French is the source language: only its plural entries need filling.
+    "$(dirname "$PYBABEL")/python" scripts/fr_plurals.py
+    echo "untranslated in English:"; "$(dirname "$PYBABEL")/python" scripts/translate_missing.py list
     ;;
   compile)
     "$PYBABEL" compile -d "$T" --statistics 2>&1 | grep -v "^compiling" || true

@@ -62,7 +62,7 @@ def import_badges():
     if request.form.get("url", "").strip():
         results.append(service.import_url(session, user, request.form["url"], http))
     if request.form.get("text", "").strip():
-        results.append(service.import_text(session, user, request.form["text"], http))
+        results.append(service.import_text(session, user, request.form["text"], http, label=_("texte collé")))
     if not results:
         return render_template("badges/import.html",
                                error=_("Choisissez une image de badge, collez un lien ou le texte d'un badge.")), 400

@@ -88,18 +88,24 @@ def _missing_words(result, skills: dict[str, str], regional_names: dict[str, str
         return ""
     missing = result.missing
     if missing.regional:
-        wanted = ", ".join(f"« {regional_names.get(key, key)} »" for key in missing.regional)
+        names = ", ".join(_("« %(name)s »", name=regional_names.get(key, key)) for key in missing.regional)
         return ngettext("Il vous manque encore le badge régional %(names)s.",
                         "Il vous manque encore des badges régionaux parmi : %(names)s.",
-                        len(missing.regional), names=wanted)
+                        len(missing.regional), names=names)
     skill = skills.get(missing.skill or "", missing.skill or "")
-    parts = []
-    if missing.badges:
-        parts.append(ngettext("encore %(num)s badge « %(skill)s »", "encore %(num)s badges « %(skill)s »",
-                              missing.badges, skill=skill))
-    if missing.partners:
-        parts.append(ngettext("d'un autre partenaire", "d'au moins %(num)s autres partenaires", missing.partners))
-    return _("Il vous faut %(what)s.", what=" ".join(parts)) if parts else ""
+    badges, partners = missing.badges, missing.partners
+    if not partners:
+        return ngettext("Il vous faut encore %(num)s badge « %(skill)s ».",
+                        "Il vous faut encore %(num)s badges « %(skill)s ».", badges, skill=skill)
+    if badges == partners:
+        return ngettext("Il vous faut encore %(num)s badge « %(skill)s » d'un autre partenaire.",
+                        "Il vous faut encore %(num)s badges « %(skill)s », chacun d'un autre partenaire.",
+                        badges, skill=skill)
+    # More badges than partners are missing (so at least two badges).
+    return ngettext("Il vous faut encore %(badges)s badges « %(skill)s », dont au moins un d'un autre partenaire.",
+                    "Il vous faut encore %(badges)s badges « %(skill)s », dont au moins %(num)s d'autres "
+                    "partenaires.", partners, badges=badges, skill=skill)
+    return ""
 
 
 @bp.route("/images/<path:name>")
