@@ -178,3 +178,40 @@ def test_another_learner_cannot_see_a_claim(eligible, app, outbox):
     registered_user(bob, outbox, email="bob@example.org", name="Bob Durand")
     assert bob.get(f"/demandes/{claim.id}").status_code == 404
     assert "communiquer" not in bob.get("/demandes/").text.lower()
+
+
+@pytest.mark.postgres
+def test_several_workers_on_postgresql_deliver_a_claim_once(eligible, app):
+    """Row locks (FOR UPDATE SKIP LOCKED) and the lease: five workers at once, one delivery."""
+    from wallet.badge_claim.issuers import backend_for
+    from wallet.services.claims import deliver_due
+
+    app.config["CLAIM_FIRST_ATTEMPT"] = "worker"
+    post_form(eligible, "/demandes/nouvelle/communiquer-1", recipient="ana@example.org")
+    real = backend_for(app)
+    calls = []
+    start = threading.Barrier(5)
+
+    class Counting:
+        name, remote = real.name, real.remote
+
+        def deliver(self, request):
+            calls.append(request.idempotency_key)
+            return real.deliver(request)
+
+        def lookup(self, request):
+            return real.lookup(request)
+
+    app.extensions["wallet_issuer_backend"] = Counting()
+
+    def worker():
+        start.wait()
+        deliver_due(app)
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert claims(app)[0].status == "issued"

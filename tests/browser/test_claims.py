@@ -1,0 +1,42 @@
+"""On a phone: an eligible learner claims a regional badge in one tap and finds it in the wallet,
+verified (embedded builtin issuer, approval auto)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
+from tests.browser.test_accounts_flow import log_in, register_and_confirm
+from tests.web.test_regional import aligned_assertion, hosts, regional_config  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def app_config(app_config, hosts, tmp_path):
+    regional_config(app_config, hosts, tmp_path)
+    app_config["CLAIM_FIRST_ATTEMPT"] = "inline"
+    return app_config
+
+
+def test_claim_in_one_tap_and_see_the_verified_regional_badge(phone, live_server, outbox, hosts):
+    one, _two = hosts
+    page = phone.new_page()
+    register_and_confirm(page, live_server, outbox)
+    log_in(page, live_server)
+    for number in (1, 2):
+        page.goto(live_server + "/badges/importer")
+        page.get_by_label("Ou le texte d'un badge").fill(aligned_assertion(one, number))
+        page.get_by_role("button", name="Importer et vérifier").click()
+        assert page.get_by_text("Importé", exact=True).is_visible()
+    page.goto(live_server + "/badges-regionaux/")
+    page.get_by_role("link", name="Demander ce badge").click()
+    assert page.get_by_text("Communication 1").is_visible()
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    assert page.get_by_text("Délivrée").first.is_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Voir le badge").click()
+    assert page.get_by_role("heading", name="Communiquer — Je pratique").is_visible()
+    assert page.locator(".chip-ok", has_text="Valide").is_visible()
+    page.goto(live_server + "/badges-regionaux/")
+    assert "Obtenu" in page.locator(".regional-card", has_text="Communiquer — Je pratique").inner_text()
