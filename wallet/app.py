@@ -116,12 +116,14 @@ def _init_http(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import (account, admin, admin_backpacks, auth, badges, claims, connections, demo,
-                        issuer_documents, main, public, public_shares, regional, shares)
+    from .views import (account, admin, admin_backpacks, admin_console, auth, badges, claims, connections,
+                        consents, counsellor, data, demo, issuer_documents, main, public, public_shares,
+                        regional, shares)
 
     # These modules add routes to the `public` and `admin` blueprints; importing them is enough.
-    del admin_backpacks, issuer_documents, public_shares
-    for module in (auth, account, admin, badges, claims, connections, demo, main, public, regional, shares):
+    del admin_backpacks, admin_console, issuer_documents, public_shares
+    for module in (auth, account, admin, badges, claims, connections, consents, counsellor, data, demo, main,
+                   public, regional, shares):
         app.register_blueprint(module.bp)
 
 
