@@ -117,11 +117,11 @@ def _init_http(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .views import (account, admin, admin_backpacks, admin_console, auth, badges, claims, connections,
-                        consents, counsellor, data, demo, issuer_documents, main, public, public_shares,
-                        regional, shares)
+                        consents, counsellor, data, demo, invitations, issuer_documents, main, public,
+                        public_shares, regional, shares)
 
-    # These modules add routes to the `public` and `admin` blueprints; importing them is enough.
-    del admin_backpacks, admin_console, issuer_documents, public_shares
+    # These modules add routes to the `public`, `auth` and `admin` blueprints; importing them is enough.
+    del admin_backpacks, admin_console, invitations, issuer_documents, public_shares
     for module in (auth, account, admin, badges, claims, connections, consents, counsellor, data, demo, main,
                    public, regional, shares):
         app.register_blueprint(module.bp)

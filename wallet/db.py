@@ -40,6 +40,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=5000")
         if ":memory:" not in str(engine.url):
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: durable across application crashes; a power loss may drop the last commits.
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -29,12 +29,12 @@ def register_and_confirm(page, base, outbox, email="ana@example.org", name="Ana 
     page.get_by_role("button", name="Confirmer mon adresse").click()
 
 
-def log_in(page, base, email="ana@example.org"):
+def log_in(page, base, email="ana@example.org", landing="**/tableau-de-bord"):
     page.goto(base + "/connexion")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/tableau-de-bord")
+    page.wait_for_url(landing)
 
 
 def test_register_confirm_login_second_email_logout_on_a_phone(phone, live_server, outbox):

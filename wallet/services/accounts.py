@@ -327,8 +327,10 @@ def set_locale(session: Session, user: User, locale: str) -> None:
 def delete_account(session: Session, user: User, password: str) -> None:
     if not check_password(user.password_hash, password):
         raise AccountError("bad_current_password")
-    session.delete(user)
-    session.commit()
+    # Everything about the person goes (partner tokens revoked first); kept claims are pseudonymised.
+    from .personal_data import erase_account
+
+    erase_account(session, user, current_app.extensions["wallet_http"], current_app.config)
 
 
 def create_admin(session: Session, address: str, password: str, display_name: str = "Administrateur") -> User:

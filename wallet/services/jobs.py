@@ -17,21 +17,25 @@ class Report:
     changed: list[tuple[int, str, str]] = field(default_factory=list)
     claims: str = ""
     syncs: int = 0
+    purged: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         line = f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
         line += f"; {self.syncs} partner sync(s)"
+        if any(self.purged.values()):
+            line += "; purged " + ", ".join(f"{count} {kind}" for kind, count in self.purged.items() if count)
         return f"{line}; {self.claims}" if self.claims else line
 
 
 def run_due(app: Flask, now=None) -> Report:
     """One round of background work: claim deliveries first (a learner is waiting), then
     re-verifications."""
-    from . import claims, connections
+    from . import claims, connections, personal_data
 
     report = Report()
     report.claims = claims.deliver_due(app, now=now).summary()
     report.syncs = connections.run_due_syncs(app, now=now)
+    report.purged = personal_data.purge(app, now=now)
     http = app.extensions["wallet_http"]
     max_age = int(app.config["REVERIFY_MAX_AGE_DAYS"])
     session = db.new_session(app)

@@ -1,7 +1,99 @@
-"""Counsellors: their learners (with consent), dashboard, prepared claims."""
+"""Counsellors: their learners (with consent), dashboard, prepared claims.
+
+Counsellor-only: any other role gets 404 (no existence oracle). Every learner page re-reads the
+learner's consent (services.counselling.require_consent), so a withdrawal is effective on the next
+request. Templates receive allowlisted DTOs only (T46), never User or Badge rows.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..db import get_session
+from ..extensions import limiter
+from ..services import counselling as service
+from .claims import claim_status
+from .regional import STATES as REGIONAL_STATES
+from .status import status_label
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
+
+PROBLEMS = {
+    "not_matched": _l("délivré à une adresse que la personne n'a pas confirmée"),
+    "not_verified": _l("authenticité non établie"),
+    "expiring": _l("expire bientôt"),
+}
+SCOPES = {"view": _l("Voir ses badges et son éligibilité"),
+          "prepare": _l("Voir ses badges et préparer des demandes")}
+
+
+@bp.before_request
+def _counsellors_only():
+    if not current_user.is_authenticated or current_user.role != "counsellor":
+        abort(404)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _lang() -> str:
+    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
+
+
+def _regional_state(state: str) -> tuple[str, str]:
+    label, style = REGIONAL_STATES.get(state, (state, ""))
+    return str(label), style
+
+
+def _helpers() -> dict:
+    return {"status_label": status_label, "claim_status": claim_status, "regional_state": _regional_state,
+            "problems": PROBLEMS, "scopes": SCOPES}
+
+
+@bp.route("/")
+def index():
+    learners = service.my_learners(get_session(), _user(), lang=_lang())
+    return render_template("counsellor/index.html", learners=learners, **_helpers())
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def code():
+    if request.method == "POST":
+        shown, expires = service.new_code(get_session(), _user())
+        return render_template("counsellor/code.html", code=shown, expires=expires)
+    return render_template("counsellor/code.html", code=None, expires=None)
+
+
+@bp.route("/apprenants/<int:learner_id>")
+def learner(learner_id: int):
+    try:
+        view = service.learner_view(get_session(), _user(), learner_id, lang=_lang())
+    except service.CounsellingError:
+        abort(404)
+    return render_template("counsellor/learner.html", learner=view, **_helpers())
+
+
+@bp.route("/apprenants/<int:learner_id>/preparer", methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def prepare(learner_id: int):
+    session = get_session()
+    try:
+        service.prepare_claim(session, _user(), learner_id, request.form.get("badge", ""))
+    except service.CounsellingError as err:
+        if err.code == "no_consent":
+            abort(404)
+        if err.code == "out_of_scope":
+            abort(403)
+        flash(_("Cette personne ne remplit pas (ou plus) les conditions pour ce badge, ou une demande est "
+                "déjà en cours.") if err.code == "not_eligible" else
+              _("Cette personne n'a pas encore d'adresse confirmée : elle doit d'abord en confirmer une."),
+              "error")
+        return redirect(url_for("counsellor.learner", learner_id=learner_id), code=303)
+    flash(_("Demande préparée. La personne la recevra par e-mail et la confirmera elle-même."), "success")
+    return redirect(url_for("counsellor.learner", learner_id=learner_id), code=303)

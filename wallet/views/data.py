@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, make_response, render_template
+from flask_login import current_user
+
+from ..db import get_session
+from ..models import utcnow
+from ..services import personal_data
 
 bp = Blueprint("data", __name__, url_prefix="/mes-donnees")
+
+
+@bp.route("/")
+def index():
+    figures = personal_data.summary(get_session(), current_user._get_current_object())
+    return render_template("data/index.html", figures=figures)
+
+
+@bp.route("/export.zip")
+def export():
+    # Only the logged-in person's data, whatever the query string says (no user id is read).
+    data = personal_data.export_zip(get_session(), current_user._get_current_object())
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=mes-donnees-{utcnow().strftime('%Y-%m-%d')}.zip")
+    response.headers["Cache-Control"] = "no-store"
+    return response
