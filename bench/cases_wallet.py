@@ -13,10 +13,10 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .registry import Cell, Row, at_most, below, case
+from .registry import Cell, Row, below, case
 
 BASE = "http://127.0.0.1:5000"
 LEVEL = BASE + "/referentials/normandie/competences/communiquer/niveau-1"
@@ -67,7 +67,7 @@ def _png() -> bytes:
 def _hosted(host, number: int, email: str) -> str:
     from tests.fakes.badges import BadgeFactory
 
-    factory = BadgeFactory(host, now=datetime.now(timezone.utc))
+    factory = BadgeFactory(host, now=datetime.now(UTC))
     issuer = factory.ob2_issuer()
     badge = factory.ob2_badgeclass(issuer["id"], path=f"/badges/{number}", name=f"Badge {number}",
                                    alignment=[{"targetName": "Communiquer", "targetUrl": LEVEL}])
@@ -140,7 +140,7 @@ def wallet_page(bench):
                                   source="upload", payload="{}", payload_format="json", version="2.0",
                                   name=f"Badge partenaire numéro {n}", issuer_name="Organisme de formation",
                                   issuer_id=host.url("/issuer"), status="valid", matched=True, verdict=verdict,
-                                  issued_on=datetime.now(timezone.utc) - timedelta(days=n)))
+                                  issued_on=datetime.now(UTC) - timedelta(days=n)))
             session.commit()
             session.close()
             client = env.app.test_client()
@@ -180,7 +180,7 @@ def eligibility(bench):
             "badge": {"id": entry.id if entry and n % 3 else f"{BASE}/other/{n}", "alignments": [], "tags": []},
             "issuer": {"id": partner.issuer_ids[0] if n % 5 else "https://unknown.example"},
             "expires": None, "recipient": {"matched": n % 11 != 0}})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     runs = bench.reps(201, 31)
     times = []
     for _ in range(runs):
@@ -212,8 +212,9 @@ def claim(bench):
                 response = client.post("/demandes/nouvelle/communiquer-1", data={"recipient": email})
                 times.append(time.perf_counter() - t)
                 assert response.status_code == 303, response.status_code
-            from wallet.db import new_session
             from sqlalchemy import select
+
+            from wallet.db import new_session
 
             session = new_session(env.app)
             statuses = [c.status for c in session.scalars(select(Claim))]

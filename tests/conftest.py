@@ -8,6 +8,13 @@ from tests.fakes.server import FakeServer
 
 
 @pytest.fixture
+def hosts():
+    """Two loopback badge hosts (two partner organisations in the regional tests)."""
+    with FakeServer() as one, FakeServer() as two:
+        yield one, two
+
+
+@pytest.fixture
 def fake_server():
     """A started loopback HTTP server; stopped after the test."""
     with FakeServer() as server:

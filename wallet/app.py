@@ -116,9 +116,27 @@ def _init_http(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import (account, admin, admin_backpacks, admin_console, auth, badges, claims, connections,
-                        consents, counsellor, data, demo, invitations, issuer_documents, main, public,
-                        public_shares, regional, shares)
+    from .views import (
+        account,
+        admin,
+        admin_backpacks,
+        admin_console,
+        auth,
+        badges,
+        claims,
+        connections,
+        consents,
+        counsellor,
+        data,
+        demo,
+        invitations,
+        issuer_documents,
+        main,
+        public,
+        public_shares,
+        regional,
+        shares,
+    )
 
     # These modules add routes to the `public`, `auth` and `admin` blueprints; importing them is enough.
     del admin_backpacks, admin_console, invitations, issuer_documents, public_shares

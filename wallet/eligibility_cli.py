@@ -24,8 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from .eligibility.problems import ReferentialError
-from .eligibility.referential import (DEFAULT_BASE_URL, check_referential, default_referential_path,
-                                      load_referential)
+from .eligibility.referential import (
+    DEFAULT_BASE_URL,
+    check_referential,
+    default_referential_path,
+    load_referential,
+)
 from .eligibility.rules import Eligibility, evaluate
 
 URL_PREFIXES = ("http://", "https://")

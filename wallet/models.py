@@ -220,7 +220,7 @@ class Share(Base):
     last_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    items: Mapped[list["ShareItem"]] = relationship(back_populates="share", cascade="all, delete-orphan",
+    items: Mapped[list[ShareItem]] = relationship(back_populates="share", cascade="all, delete-orphan",
                                                     order_by="ShareItem.position")
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
-from tests.web.test_regional import aligned_assertion, hosts, regional_config  # noqa: F401 (fixture)
+from tests.web.test_regional import aligned_assertion, regional_config
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ badge issued to another address matched after confirming it."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,7 +31,7 @@ def app_config(app_config, host):
 
 @pytest.fixture
 def factory(host):
-    return BadgeFactory(host, now=datetime.now(timezone.utc))
+    return BadgeFactory(host, now=datetime.now(UTC))
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Self
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -49,7 +50,7 @@ class FakeServer:
                                         daemon=True)
 
     # lifecycle -------------------------------------------------------------------------------
-    def start(self) -> "FakeServer":
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -57,7 +58,7 @@ class FakeServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

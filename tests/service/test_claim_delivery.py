@@ -3,7 +3,7 @@ lost, nothing issued twice, Retry-After honoured, refusals shown with their reas
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.fakes.obf import FakeObf
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import upload
-from tests.web.test_regional import aligned_assertion, hosts, regional_config  # noqa: F401 (fixture)
+from tests.web.test_regional import aligned_assertion, regional_config
 from wallet.http import SafeHttp
 
 EMAIL = "ana@example.org"
@@ -71,7 +71,7 @@ def deliver(app, now):
 @pytest.fixture
 def T0(claimed):
     """A moment just after the claim was submitted (its outbox row is due)."""
-    return datetime.now(timezone.utc) + timedelta(seconds=2)
+    return datetime.now(UTC) + timedelta(seconds=2)
 
 
 def test_three_500s_then_success_issues_one_badge(claimed, app, obf, T0):
@@ -108,7 +108,7 @@ def test_timeout_after_the_issuer_created_the_badge_still_gives_one_badge(claime
 def test_429_retry_after_is_honoured(claimed, app, obf, T0):
     obf.throttle_next(retry_after="120")
     deliver(app, T0)
-    claim, row = the_claim(app)
+    _claim, row = the_claim(app)
     assert row.next_at >= T0 + timedelta(seconds=120)
     report = deliver(app, T0 + timedelta(seconds=60))
     assert report.delivered == 0 and the_claim(app)[0].status == "sent"

@@ -3,9 +3,8 @@ active claim, exactly one delivery, the issued badge imported and verified."""
 
 from __future__ import annotations
 
-import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_from
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import upload
-from tests.web.test_regional import aligned_assertion, hosts, regional_config  # noqa: F401 (fixture)
+from tests.web.test_regional import aligned_assertion, regional_config
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_claim_is_refused_when_a_supporting_badge_was_revoked_since_import(eligi
 
     with new_session(app) as session:  # make the verdicts old so that submit re-verifies them
         for badge in session.scalars(select(Badge)):
-            badge.checked_at = datetime.now(timezone.utc) - timedelta(days=2)
+            badge.checked_at = datetime.now(UTC) - timedelta(days=2)
         session.commit()
     one.route("/assertions/2", b"", status=410)
     r = post_form(eligible, "/demandes/nouvelle/communiquer-1", recipient="ana@example.org")

@@ -9,8 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_from, link_from
-from tests.web.accounts_helpers import (BASE, PASSWORD, confirm_last_mail, login, logout, post_form, register,
-                                        registered_user)
+from tests.web.accounts_helpers import (
+    BASE,
+    PASSWORD,
+    confirm_last_mail,
+    login,
+    logout,
+    post_form,
+    register,
+    registered_user,
+)
 
 
 def _db(app):

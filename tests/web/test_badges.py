@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.conftest import csrf_from
-from tests.fakes.badges import BadgeFactory, plain_png
+from tests.fakes.badges import BadgeFactory
 from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import confirm_last_mail, post_form, registered_user
 from wallet.openbadges import bake, unbake
@@ -33,7 +33,7 @@ def app_config(app_config, host):
 
 @pytest.fixture
 def factory(host):
-    return BadgeFactory(host, now=datetime.now(timezone.utc))
+    return BadgeFactory(host, now=datetime.now(UTC))
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_pasted_badge_download_is_baked_with_the_original_payload(ana, app, fact
 
 
 def test_verify_now_records_a_revocation(ana, app, factory, host):
-    baked, hosted = hosted_png(factory, host)
+    baked, _hosted = hosted_png(factory, host)
     upload(ana, ("b.png", baked))
     [badge] = badges_in_db(app)
     host.route("/assertions/1", b"", status=410)
@@ -246,7 +246,7 @@ def test_worker_reverifies_stale_badges(ana, app, factory, host):
 
     with new_session(app) as session:
         badge = session.scalars(select(Badge)).one()
-        badge.checked_at = datetime.now(timezone.utc) - timedelta(days=8)
+        badge.checked_at = datetime.now(UTC) - timedelta(days=8)
         session.commit()
     host.route("/assertions/1", b"", status=410)
     result = app.test_cli_runner().invoke(args=["worker", "--once"])

@@ -18,7 +18,7 @@ def _sample_path(rule) -> str:
         if converter.__class__.__name__ == "IntegerConverter":
             values[arg] = 1
         elif converter.__class__.__name__ == "AnyConverter":
-            values[arg] = sorted(converter.items)[0] if hasattr(converter, "items") else "x"
+            values[arg] = min(converter.items) if hasattr(converter, "items") else "x"
         else:
             values[arg] = "x"
     path = rule.rule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -17,12 +17,6 @@ from wallet.eligibility import default_referential_path
 
 BASE = "http://127.0.0.1:5000"
 LEVEL = BASE + "/referentials/normandie/competences/communiquer/niveau-{}"
-
-
-@pytest.fixture
-def hosts():
-    with FakeServer() as one, FakeServer() as two:
-        yield one, two
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def regional_config(app_config, hosts, tmp_path):
 
 def aligned_assertion(server, number: int, level: int = 1, **kwargs) -> str:
     """An OB 2.0 hosted assertion of BadgeClass /badges/<number>, aligned to Communiquer."""
-    factory = BadgeFactory(server, now=datetime.now(timezone.utc))
+    factory = BadgeFactory(server, now=datetime.now(UTC))
     issuer = factory.ob2_issuer()
     alignment = [{"targetName": "Communiquer", "targetUrl": LEVEL.format(level)}]
     badge = factory.ob2_badgeclass(issuer["id"], path=f"/badges/{number}", name=f"Communication {number}",
@@ -97,7 +91,7 @@ def test_mastery_needs_two_different_partners(client, outbox, hosts):
 def test_expired_and_unmatched_badges_say_why_they_do_not_count(client, outbox, hosts):
     one, _two = hosts
     registered_user(client, outbox)
-    past = datetime.now(timezone.utc) - timedelta(days=1)
+    past = datetime.now(UTC) - timedelta(days=1)
     upload(client, text=aligned_assertion(one, 1, issued_on=past - timedelta(days=30), expires=past))
     other = BadgeFactory(one).recipient("someone@else.example")
     upload(client, text=aligned_assertion(one, 2, recipient=other))

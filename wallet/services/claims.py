@@ -62,7 +62,7 @@ def active_claim(session: Session, user: User, regional_badge_id: str) -> Claim 
 
 
 def preview(session: Session, user: User, regional_key: str, now: datetime | None = None) -> Preview:
-    referential, results = referentials.eligibility_for(session, user, now=now)
+    _referential, results = referentials.eligibility_for(session, user, now=now)
     result = next((r for r in results if r.key == regional_key), None)
     if result is None:
         raise ClaimError("unknown_badge")
@@ -102,7 +102,7 @@ def submit_claim(session: Session, user: User, regional_key: str, recipient_emai
     app = current_app._get_current_object()
     session.rollback()
     db.begin_write(session)
-    referential, results = referentials.eligibility_for(session, user, now=now)
+    _referential, results = referentials.eligibility_for(session, user, now=now)
     result = next((r for r in results if r.key == regional_key), None)
     if result is None:
         session.rollback()

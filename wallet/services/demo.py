@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from flask import Flask
 from PIL import Image, ImageDraw
 
+from ..models import utcnow
 from ..openbadges.baking import bake
 from ..openbadges.identity import hash_identity
 from ..openbadges.jsonld import default_store
 from ..openbadges.keys import multikey_from_ed25519
 from ..openbadges.proofs import sign_data_integrity
-from ..models import utcnow
 
 DEMO_EMAIL = "demo@exemple.fr"
 DEMO_PASSWORD = "essai du portefeuille 2026"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, render_template
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 

@@ -4,10 +4,10 @@ Revision ID: 0001_accounts
 Revises: 
 Create Date: 2026-11-28 23:05:32.811492
 """
-from alembic import op
 import sqlalchemy as sa
-import wallet.models
+from alembic import op
 
+import wallet.models
 
 revision = '0001_accounts'
 down_revision = None

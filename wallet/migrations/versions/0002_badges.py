@@ -4,10 +4,10 @@ Revision ID: 0002_badges
 Revises: 0001_accounts
 Create Date: 2026-11-28 23:10:09.397206
 """
-from alembic import op
 import sqlalchemy as sa
-import wallet.models
+from alembic import op
 
+import wallet.models
 
 revision = '0002_badges'
 down_revision = '0001_accounts'

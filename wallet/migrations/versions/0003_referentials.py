@@ -4,10 +4,10 @@ Revision ID: 0003_referentials
 Revises: 0002_badges
 Create Date: 2026-11-28 23:25:40.293057
 """
-from alembic import op
 import sqlalchemy as sa
-import wallet.models
+from alembic import op
 
+import wallet.models
 
 revision = '0003_referentials'
 down_revision = '0002_badges'

@@ -4,10 +4,10 @@ Revision ID: 0004_shares_claims_connections
 Revises: 0003_referentials
 Create Date: 2026-11-28 23:29:45.364927
 """
-from alembic import op
 import sqlalchemy as sa
-import wallet.models
+from alembic import op
 
+import wallet.models
 
 revision = '0004_shares_claims_connections'
 down_revision = '0003_referentials'

@@ -4,10 +4,10 @@ Revision ID: 0005_counsellors
 Revises: 0004_shares_claims_connections
 Create Date: 2026-11-29 00:12:34.327083
 """
-from alembic import op
 import sqlalchemy as sa
-import wallet.models
+from alembic import op
 
+import wallet.models
 
 revision = '0005_counsellors'
 down_revision = '0004_shares_claims_connections'
