@@ -300,3 +300,14 @@ def test_create_admin_command(app):
     assert [u.role for u in users] == ["admin"]
     result = runner.invoke(args=["users", "create-admin", "weak@region.example", "--password", "court"])
     assert result.exit_code != 0 and "password_too_short" in result.output
+
+
+def test_pages_have_a_plain_text_title(client, outbox):
+    registered_user(client, outbox)
+    import re
+
+    for path in ("/tableau-de-bord", "/compte/", "/badges/", "/badges-regionaux/", "/connexions/",
+                 "/partages/", "/accompagnement/", "/mes-donnees/"):
+        page = client.get(path).text
+        match = re.search(r"<title>([^<]*)</title>", page)
+        assert match and "Mon portefeuille de badges" in match.group(1), path
