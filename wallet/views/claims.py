@@ -65,7 +65,7 @@ def new(key: str):
     except service.ClaimError:
         abort(404)
     if preview.active_claim is not None:
-        return redirect(url_for("claims.detail", claim_id=preview.active_claim.id))
+        return redirect(url_for("claims.detail", claim_id=preview.active_claim.id), code=303)
     if request.method == "POST":
         try:
             claim, created = service.submit_claim(session, _user(), key, request.form.get("recipient", ""),

@@ -91,9 +91,12 @@ def _missing_words(result, skills: dict[str, str], regional_names: dict[str, str
                         len(missing.regional), names=names)
     skill = skills.get(missing.skill or "", missing.skill or "")
     badges, partners = missing.badges, missing.partners
-    if not partners:
+    if result.progress.partners_need <= 1 or not partners:
         return ngettext("Il vous faut encore %(num)s badge « %(skill)s ».",
                         "Il vous faut encore %(num)s badges « %(skill)s ».", badges, skill=skill)
+    if result.progress.partners_have == 0:  # at least two partners, so at least two badges
+        return _("Il vous faut encore %(num)s badges « %(skill)s », d'au moins %(partners)s partenaires "
+                 "différents.", num=badges, skill=skill, partners=result.progress.partners_need)
     if badges == partners:
         return ngettext("Il vous faut encore %(num)s badge « %(skill)s » d'un autre partenaire.",
                         "Il vous faut encore %(num)s badges « %(skill)s », chacun d'un autre partenaire.",
@@ -102,7 +105,6 @@ def _missing_words(result, skills: dict[str, str], regional_names: dict[str, str
     return ngettext("Il vous faut encore %(badges)s badges « %(skill)s », dont au moins un d'un autre partenaire.",
                     "Il vous faut encore %(badges)s badges « %(skill)s », dont au moins %(num)s d'autres "
                     "partenaires.", partners, badges=badges, skill=skill)
-    return ""
 
 
 @bp.route("/images/<path:name>")
