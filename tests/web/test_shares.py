@@ -64,6 +64,13 @@ def ids(app):
                           payload_format="json", version="2.0", status="invalid", verdict="{}"))
         session.flush()
         session.add(Share(id=9200, owner_id=4711, token_hash="0" * 64))
+        session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            # Explicit ids do not move PostgreSQL's sequences: move them so that new rows follow.
+            from sqlalchemy import text
+
+            for table, value in (("users", 4711), ("badges", 8100), ("shares", 9200)):
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {value})"))
         session.commit()
     return {"user": 4712, "badge": 8101, "share": 9201}
 
