@@ -120,6 +120,7 @@ def test_twenty_concurrent_submissions_make_one_claim_and_one_delivery(eligible,
         thread.join()
     from wallet.models import Claim, IssuedCredential, Outbox
 
+    assert len(statuses) == 20, "a submission crashed (see the thread exception above)"
     assert count(app, Claim) == 1 and count(app, Outbox) == 1
     # The rate limit (10 a minute) answers some of them; at least two really raced.
     assert set(statuses) <= {303, 429} and statuses.count(303) >= 2, statuses

@@ -131,10 +131,10 @@ def submit_claim(session: Session, user: User, regional_key: str, recipient_emai
                        "issuer_id": b.issuer_id, "payload": b.payload, "verdict": json.loads(b.verdict)}
                       for b in supporting]}),
                   history=json.dumps([_event("pending", now)]))
-    session.add(claim)
-    session.flush()
-    session.add(Outbox(claim_id=claim.id, next_at=now or utcnow()))
     try:
+        session.add(claim)
+        session.flush()  # PostgreSQL reports a concurrent active claim here (uq_claims_active)
+        session.add(Outbox(claim_id=claim.id, next_at=now or utcnow()))
         session.commit()
     except IntegrityError:  # another request created the active claim first
         session.rollback()
