@@ -319,3 +319,17 @@ def test_pages_have_a_plain_text_title(client, outbox):
         page = client.get(path).text
         match = re.search(r"<title>([^<]*)</title>", page)
         assert match and "Mon portefeuille de badges" in match.group(1), path
+
+
+def test_the_last_admin_cannot_delete_their_account(app, client):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "create-admin", "admin@region.example", "--password",
+                               "la region normande admin"]).exit_code == 0
+    assert login(client, email="admin@region.example", password="la region normande admin").status_code == 302
+    r = post_form(client, "/compte/supprimer", password="la region normande admin", confirm="yes")
+    assert r.status_code == 400 and "dernier compte administrateur" in unescape(r.text)
+    assert [u.role for u in _users(app)] == ["admin"]
+    assert runner.invoke(args=["users", "create-admin", "other.admin@region.example", "--password",
+                               "une autre phrase de passe"]).exit_code == 0
+    r = post_form(client, "/compte/supprimer", password="la region normande admin", confirm="yes")
+    assert r.status_code == 302 and [u.role for u in _users(app)] == ["admin"]

@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -327,6 +327,10 @@ def set_locale(session: Session, user: User, locale: str) -> None:
 def delete_account(session: Session, user: User, password: str) -> None:
     if not check_password(user.password_hash, password):
         raise AccountError("bad_current_password")
+    if user.role == "admin" and session.scalar(
+            select(func.count(User.id)).where(User.role == "admin", User.id != user.id)) == 0:
+        # The Region must never lose its last way into the console.
+        raise AccountError("last_admin")
     # Everything about the person goes (partner tokens revoked first); kept claims are pseudonymised.
     from .personal_data import erase_account
 

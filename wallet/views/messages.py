@@ -28,6 +28,8 @@ ACCOUNT_ERRORS = {
     "email_not_confirmed": _l("Confirmez d'abord cette adresse."),
     "not_found": _l("Cet élément n'existe pas."),
     "password_mismatch": _l("Les deux mots de passe ne sont pas identiques."),
+    "last_admin": _l("Vous êtes le dernier compte administrateur : donnez d'abord ce rôle à une autre personne, "
+                     "puis supprimez votre compte."),
 }
 
 
