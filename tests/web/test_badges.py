@@ -108,6 +108,7 @@ def test_upload_baked_png_shows_a_valid_card(ana, app, factory, host):
     assert "Premiers secours" in listing and "Organisme Formation" in listing and "Valide" in listing
     detail = unescape(ana.get(f"/badges/{badge.id}").text)
     assert "Réussir la formation" in detail and "Vérifier maintenant" in detail and "Vérifié le" in detail
+    assert "Compétence A" in detail and 'class="check check-ok"' in detail  # alignments and checks
     image = ana.get(f"/badges/{badge.id}/image")
     assert image.status_code == 200 and image.mimetype == "image/png"
     assert "sandbox" in image.headers["Content-Security-Policy"]
