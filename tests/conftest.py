@@ -8,6 +8,23 @@ from tests.fakes.server import FakeServer
 
 
 @pytest.fixture
+def host():
+    """One loopback badge host (a partner's server)."""
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def factory(host):
+    """Badges of every kind served by `host` (tests/fakes/badges.py), dated now."""
+    from datetime import UTC, datetime
+
+    from tests.fakes.badges import BadgeFactory
+
+    return BadgeFactory(host, now=datetime.now(UTC))
+
+
+@pytest.fixture
 def hosts():
     """Two loopback badge hosts (two partner organisations in the regional tests)."""
     with FakeServer() as one, FakeServer() as two:

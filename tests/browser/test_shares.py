@@ -5,23 +5,14 @@ recipient. axe-core and the 360 px layout check run on every page of the feature
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
-from tests.fakes.badges import BadgeFactory
-from tests.fakes.server import FakeServer
 from tests.web.test_badges import png_image
 from wallet.openbadges import bake
-
-
-@pytest.fixture
-def host():
-    with FakeServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -29,11 +20,6 @@ def app_config(app_config, host):
     app_config["FETCH_ALLOW"] = host.authority
     app_config["RATELIMIT_ENABLED"] = True
     return app_config
-
-
-@pytest.fixture
-def factory(host):
-    return BadgeFactory(host, now=datetime.now(UTC))
 
 
 @pytest.fixture

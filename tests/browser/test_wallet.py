@@ -4,34 +4,20 @@ badge issued to another address matched after confirming it."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, path_of, register_and_confirm
 from tests.conftest import link_from
-from tests.fakes.badges import BadgeFactory
-from tests.fakes.server import FakeServer
 from tests.web.test_badges import png_image
 from wallet.openbadges import bake
-
-
-@pytest.fixture
-def host():
-    with FakeServer() as server:
-        yield server
 
 
 @pytest.fixture
 def app_config(app_config, host):
     app_config["FETCH_ALLOW"] = host.authority
     return app_config
-
-
-@pytest.fixture
-def factory(host):
-    return BadgeFactory(host, now=datetime.now(UTC))
 
 
 @pytest.fixture

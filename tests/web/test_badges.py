@@ -13,27 +13,14 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.conftest import csrf_from
-from tests.fakes.badges import BadgeFactory
-from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import confirm_last_mail, post_form, registered_user
 from wallet.openbadges import bake, unbake
-
-
-@pytest.fixture
-def host():
-    with FakeServer() as server:
-        yield server
 
 
 @pytest.fixture
 def app_config(app_config, host):
     app_config["FETCH_ALLOW"] = host.authority
     return app_config
-
-
-@pytest.fixture
-def factory(host):
-    return BadgeFactory(host, now=datetime.now(UTC))
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from PIL import Image
 from sqlalchemy import select, text
 
 from tests.conftest import csrf_from
-from tests.fakes.badges import BadgeFactory, plain_svg
-from tests.fakes.server import FakeServer
+from tests.fakes.badges import plain_svg
 from tests.web.accounts_helpers import BASE, logout, post_form, registered_user
 from tests.web.test_badges import link_targets, png_image, upload
 from wallet.openbadges import bake, unbake
@@ -32,23 +31,12 @@ NAME = "Alice Martin"
 
 
 @pytest.fixture
-def host():
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
 def app_config(app_config, host):
     app_config["FETCH_ALLOW"] = host.authority
     # Flask-Limiter keeps `enabled` on the shared limiter object: say it for every app made here.
     app_config["RATELIMIT_ENABLED"] = True
     app_config["SHARE_VIEW_FLUSH_SECONDS"] = 0  # views written at once (the default batches them)
     return app_config
-
-
-@pytest.fixture
-def factory(host):
-    return BadgeFactory(host, now=datetime.now(UTC))
 
 
 @pytest.fixture
