@@ -133,7 +133,7 @@ def run(count: int) -> dict:
                 args = dict(parse_qsl(urlsplit(consent.headers["Location"]).query))
 
                 durations: list[float] = []
-                real_import = service._import
+                real_import = service.sync._import
 
                 def timed_import(*a, **k):
                     start = time.perf_counter()
@@ -142,7 +142,7 @@ def run(count: int) -> dict:
                     finally:
                         durations.append(time.perf_counter() - start)
 
-                service._import = timed_import
+                service.sync._import = timed_import
                 _reset_peak()
                 rss_before = _rss()
                 start = time.perf_counter()

@@ -337,6 +337,9 @@ class PartnerBackpack(Base):
     tos_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     privacy_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The latest sync failure on the partner's side (JSON {code, params, at}) for the admin; cleared
+    # by the next sync that succeeds.
+    sync_problem: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Connection(Base):
@@ -358,6 +361,7 @@ class Connection(Base):
     next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     since: Mapped[str | None] = mapped_column(String(40), nullable=True)  # incremental sync cursor
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row: the backoff
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     backpack: Mapped[PartnerBackpack] = relationship()

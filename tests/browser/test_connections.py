@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
 from tests.fakes.badges import BadgeFactory
+from tests.fakes.badgr_backpack import BadgrBackpack
 from tests.fakes.partner import FakePartner
 from tests.service.connections_helpers import ob3_credentials, register, serve_assets
 from wallet.models import utcnow
@@ -39,8 +40,14 @@ def wallet_port():
 
 
 @pytest.fixture
-def app_config(app_config, partner, wallet_port):
-    app_config["FETCH_ALLOW"] = partner.authority
+def badgr():
+    with BadgrBackpack() as server:
+        yield server
+
+
+@pytest.fixture
+def app_config(app_config, partner, badgr, wallet_port):
+    app_config["FETCH_ALLOW"] = f"{partner.authority},{badgr.authority},{badgr.front.authority}"
     app_config["BASE_URL"] = f"http://127.0.0.1:{wallet_port[0]}"
     return app_config
 
@@ -82,3 +89,34 @@ def test_connect_a_partner_backpack_on_a_phone(phone, live_server, app, partner,
 
     page.goto(live_server + "/badges/")
     assert page.locator(".badge-cards > li").count() == 3
+
+
+def test_connect_badgr_through_its_web_front_end_then_disconnect(phone, live_server, app, badgr, outbox):
+    """Badgr's consent page is on its web front end (another origin than its API): the browser goes
+    there and back; the badges come named; disconnecting says what to do on Badgr's side."""
+    for name in ("Premiers secours", "Accueil du public"):
+        badgr.award(name)
+    register(app, badgr)
+    page = phone.new_page()
+    register_and_confirm(page, live_server, outbox)
+    log_in(page, live_server)
+
+    page.goto(live_server + "/connexions/")
+    page.get_by_role("button", name="Connecter mon sac à badges Badgr").click()
+    page.wait_for_url(badgr.front.origin + "/auth/oauth2/authorize**")
+    assert page.get_by_text("Mon portefeuille de badges demande à lire vos badges").is_visible()
+    page.get_by_role("button", name="Autoriser").click()
+
+    page.wait_for_url(live_server + "/connexions/retour/**")
+    assert page.get_by_text("2 badges importés").is_visible()
+    labels = page.locator(".result-label").all_inner_texts()
+    assert sorted(labels) == ["Accueil du public", "Premiers secours"]
+    assert_accessible(page, in_place=True)
+    assert_no_horizontal_overflow(page)
+
+    page.get_by_role("link", name="Mes sacs à badges").click()
+    page.get_by_role("button", name="Déconnecter", exact=True).click()
+    notice = page.get_by_text("ne permet pas de retirer cet accès à distance")
+    assert notice.is_visible() and "sur le site de Badgr" in notice.inner_text()
+    assert_accessible(page)
+    assert_no_horizontal_overflow(page)

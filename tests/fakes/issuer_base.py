@@ -129,21 +129,27 @@ class FakeIssuer:
                       content_type: str = "application/json") -> Response:
         return Response(json.dumps(doc), status=status, headers=headers or {}, content_type=content_type)
 
-    def publish_ob2(self, *, issuer_path: str, issuer_name: str, badge_path: str, badge_name: str,
-                    assertion_path: str, email: str, salt: str, issued_on: datetime,
-                    revoked: bool = False) -> str:
+    def publish_ob2(self, **kwargs: Any) -> str:
         """Serve a hosted OB 2.0 assertion (and its BadgeClass and Issuer) on this server's origin."""
-        issuer_id, badge_id, assertion_id = self.url(issuer_path), self.url(badge_path), self.url(assertion_path)
-        self.server.json(issuer_path, {"@context": OB2, "type": "Issuer", "id": issuer_id, "name": issuer_name,
-                                       "url": self.url("/"), "email": "contact@issuer.example"})
-        self.server.json(badge_path, {"@context": OB2, "type": "BadgeClass", "id": badge_id, "name": badge_name,
-                                      "description": "Badge régional", "image": self.url("/image.png"),
-                                      "criteria": {"narrative": "Critères du référentiel"}, "issuer": issuer_id})
-        assertion = {"@context": OB2, "type": "Assertion", "id": assertion_id,
-                     "recipient": {"type": "email", "hashed": True, "salt": salt,
-                                   "identity": hash_identity(email.strip().lower(), salt)},
-                     "badge": badge_id, "verification": {"type": "HostedBadge"}, "issuedOn": iso(issued_on)}
-        if revoked:
-            assertion["revoked"] = True
-        self.server.json(assertion_path, assertion)
-        return assertion_id
+        return publish_ob2(self.server, **kwargs)
+
+
+def publish_ob2(server: FakeServer, *, issuer_path: str, issuer_name: str, badge_path: str, badge_name: str,
+                assertion_path: str, email: str, salt: str, issued_on: datetime, revoked: bool = False,
+                image_path: str = "/image.png") -> str:
+    """Serve a hosted OB 2.0 assertion, its BadgeClass and its Issuer on `server`; return its id."""
+    url = server.url
+    issuer_id, badge_id, assertion_id = url(issuer_path), url(badge_path), url(assertion_path)
+    server.json(issuer_path, {"@context": OB2, "type": "Issuer", "id": issuer_id, "name": issuer_name,
+                              "url": url("/"), "email": "contact@issuer.example"})
+    server.json(badge_path, {"@context": OB2, "type": "BadgeClass", "id": badge_id, "name": badge_name,
+                             "description": "Badge régional", "image": url(image_path),
+                             "criteria": {"narrative": "Critères du référentiel"}, "issuer": issuer_id})
+    assertion = {"@context": OB2, "type": "Assertion", "id": assertion_id,
+                 "recipient": {"type": "email", "hashed": True, "salt": salt,
+                               "identity": hash_identity(email.strip().lower(), salt)},
+                 "badge": badge_id, "verification": {"type": "HostedBadge"}, "issuedOn": iso(issued_on)}
+    if revoked:
+        assertion["revoked"] = True
+    server.json(assertion_path, assertion)
+    return assertion_id

@@ -158,6 +158,7 @@ class FakePartner(FakeServer):
     protocol: str = "ob30"
     name: str = "Partenaire Formation"
 
+    PKCE_REQUIRED = True  # subclasses that follow a server where PKCE is optional say so
     def __post_init__(self) -> None:
         super().__post_init__()
         self.held: list[Held] = []
@@ -268,7 +269,7 @@ class FakePartner(FakeServer):
         def generate(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
             token = {"token_type": "Bearer", "access_token": secrets.token_urlsafe(24),
                      "expires_in": partner.expires_in, "scope": scope or ""}
-            if include_refresh_token and "offline_access" in str(scope or "").split():
+            if include_refresh_token and partner.gives_refresh_token(client, scope):
                 token["refresh_token"] = secrets.token_urlsafe(32)
             return token
 
@@ -345,7 +346,7 @@ class FakePartner(FakeServer):
             def get_issuer(self):
                 return partner.iss
 
-        server.register_grant(CodeGrant, [CodeChallenge(required=True)])
+        server.register_grant(CodeGrant, [CodeChallenge(required=self.PKCE_REQUIRED)])
         server.register_grant(RefreshGrant)
         server.register_endpoint(Revocation)
         server.register_endpoint(Registration)
@@ -410,6 +411,9 @@ class FakePartner(FakeServer):
                     partner.hold_refresh.wait(10)
             if failure is not None:
                 return jsonify({"error": failure[1]}), failure[0]
+            refused = partner.refuse_token_request(request)
+            if refused is not None:
+                return refused
             return server.create_token_response()
 
         @app.post("/o/revoke")
@@ -438,8 +442,17 @@ class FakePartner(FakeServer):
         if saved.refresh_token:
             self.refresh_tokens[saved.refresh_token] = saved
 
-    def _bearer(self, scope: str) -> Token | None:
-        header = request.headers.get("Authorization", "")
+    # --- hooks for partners that behave otherwise (tests/fakes/badgr_backpack.py) ----------------
+    def gives_refresh_token(self, client: Client, scope: str | None) -> bool:
+        """Whether a token response carries a refresh token: here, when offline_access was granted."""
+        return "offline_access" in str(scope or "").split()
+
+    def refuse_token_request(self, req) -> Response | None:
+        """A response that refuses the token request before the OAuth server sees it, or None."""
+        return None
+
+    def _bearer(self, scope: str, header: str | None = None) -> Token | None:
+        header = request.headers.get("Authorization", "") if header is None else header
         if not header.startswith("Bearer "):
             return None
         token = self.access_tokens.get(header[len("Bearer "):])

@@ -7,11 +7,12 @@ import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 from PIL import Image
+from sqlalchemy import select
 
 from tests.fakes.badges import BadgeFactory
 from tests.fakes.partner import FakePartner
 from wallet.db import new_session
-from wallet.models import Email, User, utcnow
+from wallet.models import Connection, Email, User, utcnow
 from wallet.services import connections as service
 
 RECIPIENT = "ana@example.org"
@@ -86,3 +87,13 @@ def connect(app, user: User, partner: FakePartner, backpack_id: int, now=None):
                                       app.config, now=now)
     finally:
         session.close()
+
+
+def http_of(app):
+    return app.extensions["wallet_http"]
+
+
+def connection_of(session, user) -> Connection | None:
+    """The learner's connection, read afresh."""
+    session.rollback()  # a new read: SQLite keeps an open read transaction on its old snapshot
+    return session.scalar(select(Connection).where(Connection.user_id == user.id))

@@ -24,7 +24,12 @@ from tests.service.connections_helpers import (
     make_learner,
     ob3_credentials,
     register,
-    serve_assets,
+)
+from tests.service.connections_helpers import (
+    connection_of as _connection,
+)
+from tests.service.connections_helpers import (
+    http_of as _http,
 )
 from wallet import crypto
 from wallet.db import new_session
@@ -32,13 +37,6 @@ from wallet.importers import backpack as client
 from wallet.importers.backpack import PartnerError
 from wallet.models import Badge, Connection, OAuthFlow, PartnerBackpack, utcnow
 from wallet.services import connections as service
-
-
-@pytest.fixture
-def partner():
-    with FakePartner(protocol="ob30") as server:
-        serve_assets(server)
-        yield server
 
 
 @pytest.fixture
@@ -56,11 +54,6 @@ def app_config(app_config, partner, other_partner):
 @pytest.fixture
 def factory(partner):
     return BadgeFactory(partner, now=utcnow() - timedelta(days=1))
-
-
-@pytest.fixture
-def learner(app):
-    return make_learner(app)
 
 
 @pytest.fixture
@@ -88,26 +81,9 @@ def logged():
     root.setLevel(old_level)
 
 
-@pytest.fixture
-def session(app):
-    with app.test_request_context():  # messages are rendered in the request's language
-        s = new_session(app)
-        yield s
-        s.close()
-
-
 def registered_secret(partner) -> str:
     (client_obj,) = partner.clients.values()
     return client_obj.client_secret
-
-
-def _http(app):
-    return app.extensions["wallet_http"]
-
-
-def _connection(session, user) -> Connection:
-    session.rollback()  # a new read: SQLite keeps an open read transaction on its old snapshot
-    return session.scalar(select(Connection).where(Connection.user_id == user.id))
 
 
 def _badge_count(session, user) -> int:
@@ -175,7 +151,6 @@ MALICIOUS = {
         "tokenUrl": "file:///etc/passwd"}}}}}}, "url_refused"),
     "other_origin": ({"components": {"securitySchemes": {"OAuth2ACG": {"flows": {"authorizationCode": {
         "tokenUrl": "https://evil.example/token"}}}}}}, "other_origin"),
-    "tracking_logo": ({"info": {"x-imssf-image": "https://tracker.example/pixel"}}, "other_origin"),
     "issuer_mismatch": ({"components": {"securitySchemes": {"OAuth2ACG": {
         "x-imssf-issuer": "https://honest.example"}}}}, "issuer_mismatch"),
 }
@@ -191,6 +166,16 @@ def test_a_malicious_discovery_document_is_refused(app, partner, session, case):
     assert "%(" not in message and len(message) > 30
     assert partner.registrations == []  # never registered with it
     assert session.scalar(select(func.count(PartnerBackpack.id))) == 0
+
+
+def test_a_logo_on_another_origin_is_never_fetched_and_the_partner_still_registers(app, partner, other_partner,
+                                                                                  session):
+    """T32's tracking pixel: the logo is only ever downloaded from the partner's own origin."""
+    other_partner.route("/pixel", b"GIF89a", content_type="image/gif")
+    partner.discovery_patch = {"info": {"x-imssf-image": other_partner.url("/pixel")}}
+    row = session.get(PartnerBackpack, register(app, partner).id)
+    assert row.client_id and row.logo is None
+    assert other_partner.hits["/pixel"] == 0
 
 
 def test_an_oversized_discovery_document_is_refused(app, partner, session):
@@ -465,8 +450,8 @@ def test_disconnect_revokes_at_the_partner_and_forgets_the_tokens(app, partner, 
     partner.add(*ob3_credentials(factory, 2))
     connect(app, learner, partner, backpack.id)
     (token,) = partner.access_tokens.values()
-    name = service.disconnect(session, learner, _connection(session, learner).id, _http(app), app.config)
-    assert name == "Partenaire Formation"
+    done = service.disconnect(session, learner, _connection(session, learner).id, _http(app), app.config)
+    assert done == service.Disconnected("Partenaire Formation", revoked=True, revocable=True)
     assert {(r["token"], r["token_type_hint"]) for r in partner.revocations} == {
         (token.refresh_token, "refresh_token"), (token.access_token, "access_token")}
     assert token.refresh_revoked and token.access_revoked
@@ -482,13 +467,13 @@ def test_two_concurrent_refreshers_make_one_refresh_call(app, partner, factory, 
     partner.expire_access_tokens()
     partner.hold_refresh = threading.Event()
     second_waits = threading.Event()
-    real_pause = service._pause
+    real_pause = service.tokens._pause
 
     def pause(seconds):
         second_waits.set()
         real_pause(seconds)
 
-    monkeypatch.setattr(service, "_pause", pause)
+    monkeypatch.setattr(service.tokens, "_pause", pause)
     results, errors = {}, []
 
     def run(name):

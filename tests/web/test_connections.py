@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import csrf_from
 from tests.fakes.badges import BadgeFactory
+from tests.fakes.badgr_backpack import BadgrBackpack
 from tests.fakes.partner import FakePartner
 from tests.service.connections_helpers import callback_path, ob3_credentials, register, serve_assets
 from tests.web.accounts_helpers import login, post_form, registered_user
@@ -27,8 +28,14 @@ def partner():
 
 
 @pytest.fixture
-def app_config(app_config, partner):
-    app_config["FETCH_ALLOW"] = partner.authority
+def badgr():
+    with BadgrBackpack() as server:
+        yield server
+
+
+@pytest.fixture
+def app_config(app_config, partner, badgr):
+    app_config["FETCH_ALLOW"] = f"{partner.authority},{badgr.authority},{badgr.front.authority}"
     return app_config
 
 
@@ -190,3 +197,88 @@ def test_a_partner_asking_to_wait_is_not_called_again(learner, partner, factory,
 def test_no_partner_yet(learner):
     page = unescape(learner.get("/connexions/").text)
     assert "Aucun partenaire" in page
+
+
+# --- Badgr, as badgr-server really answers (tests/fakes/badgr_backpack.py) ----------------------
+
+def _admin(app, outbox):
+    admin = app.test_client()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "create-admin", ADMIN, "--password", ADMIN_PASSWORD]).exit_code == 0
+    assert login(admin, email=ADMIN, password=ADMIN_PASSWORD).status_code == 302
+    return admin
+
+
+def test_badgr_journey_connect_sync_names_then_disconnect(app, learner, outbox, badgr):
+    admin = _admin(app, outbox)
+    assert post_form(admin, "/admin/sacs-a-badges", base_url=badgr.origin).status_code == 302
+    page = unescape(admin.get("/admin/sacs-a-badges").text)
+    assert "« Badgr » est enregistré" in page
+    assert "ne permet pas de retirer un accès à distance" in page
+    hosted = [badgr.award(name) for name in ("Premiers secours", "Accueil du public")]
+
+    index = learner.get("/connexions/")
+    assert "Connecter mon sac à badges Badgr" in unescape(index.text)
+    # The consent page is on Badgr's web front end: the form may go there, and only there.
+    assert index.headers["Content-Security-Policy"].endswith(f"form-action 'self' {badgr.front.origin}")
+    response = post_form(learner, "/connexions/", "/connexions/1/connecter")
+    assert response.status_code == 303 and response.headers["Location"].startswith(badgr.front.origin)
+    back = urlsplit(badgr.consent(response.headers["Location"]))
+    result = learner.get(back.path + "?" + back.query)
+    text = unescape(result.text)
+    assert result.status_code == 200 and "2 badges importés" in text
+    assert "Premiers secours" in text and "Accueil du public" in text
+    assert not any(url in text for url in hosted)  # named, not shown by their URL
+
+    badgr.award("Travail en équipe")
+    synced = unescape(post_form(learner, "/connexions/", "/connexions/1/synchroniser").text)
+    assert "1 badge importé" in synced and "Travail en équipe" in synced
+
+    done = post_form(learner, "/connexions/", "/connexions/1/deconnecter")
+    assert done.status_code == 302
+    page = unescape(learner.get("/connexions/").text)
+    assert "est déconnecté" not in page
+    assert "ne permet pas de retirer cet accès à distance" in page and "sur le site de Badgr" in page
+    assert "Connecter mon sac à badges Badgr" in page
+    assert "3 badges" in unescape(learner.get("/badges/").text)
+
+
+def test_an_unreadable_badgr_page_is_shown_to_the_learner_and_the_admin(app, learner, outbox, badgr):
+    admin = _admin(app, outbox)
+    post_form(admin, "/admin/sacs-a-badges", base_url=badgr.origin)
+    badgr.award("Premiers secours")
+    badgr.results_key = "data"
+    response = post_form(learner, "/connexions/", "/connexions/1/connecter")
+    back = urlsplit(badgr.consent(response.headers["Location"]))
+    text = unescape(learner.get(back.path + "?" + back.query).text)
+    assert "ne sait pas lire" in text and "0 badge importé" in text
+    page = unescape(learner.get("/connexions/").text)
+    assert "Connecté" in page and "ne sait pas lire" in page and "nous réessaierons après" in page
+    admin_page = unescape(admin.get("/admin/sacs-a-badges").text)
+    assert "1 en échec de synchronisation" in admin_page
+    assert "clés reçues : data, status" in admin_page and "Dernier problème" in admin_page
+
+
+def test_when_badgr_access_ends_the_learner_reads_why_and_reconnects(app, learner, badgr):
+    register(app, badgr)
+    badgr.refresh_tokens_enabled = False
+    badgr.award("Premiers secours")
+    response = post_form(learner, "/connexions/", "/connexions/1/connecter")
+    back = urlsplit(badgr.consent(response.headers["Location"]))
+    assert "1 badge importé" in unescape(learner.get(back.path + "?" + back.query).text)
+    badgr.expire_access_tokens()
+    result = unescape(post_form(learner, "/connexions/", "/connexions/1/synchroniser").text)
+    assert "L'accès que vous aviez donné chez Badgr est terminé" in result
+    page = unescape(learner.get("/connexions/").text)
+    assert "À reconnecter" in page and "L'accès que vous aviez donné chez Badgr est terminé" in page
+    assert "Le partenaire a mis fin" not in page and "Reconnecter" in page and "Synchroniser" not in page
+
+
+def test_a_badge_whose_name_cannot_be_known_is_numbered_not_shown_by_its_url(app, learner, badgr):
+    register(app, badgr)
+    gone = badgr.award("Premiers secours")
+    badgr.remove(urlsplit(gone).path)  # its issuer no longer serves it: unverifiable name
+    response = post_form(learner, "/connexions/", "/connexions/1/connecter")
+    back = urlsplit(badgr.consent(response.headers["Location"]))
+    text = unescape(learner.get(back.path + "?" + back.query).text)
+    assert "Badge n° 1" in text and gone not in text

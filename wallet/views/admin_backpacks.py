@@ -30,5 +30,5 @@ def backpacks():
                 flash(_("« %(name)s » est enregistré : les apprenants peuvent maintenant y connecter leur sac "
                         "à badges.", name=backpack.name), "success")
                 return redirect(url_for("admin.backpacks"))
-    return render_template("admin/backpacks.html", backpacks=service.list_backpacks(session), error=error,
+    return render_template("admin/backpacks.html", partners=service.admin_overview(session), error=error,
                            base_url=base_url), status

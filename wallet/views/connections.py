@@ -6,6 +6,7 @@ never reach the browser: the partner redirects back with a one-time code that is
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -36,7 +37,8 @@ def index():
     partners = service.overview(get_session(), _user())
     response = current_app.make_response(render_template(
         "connections/index.html", partners=partners,
-        connection_message=lambda code, until: service.message_for(code, {"until": until})))
+        connection_message=lambda code, until, partner="": service.message_for(
+            code, {"until": until, "partner": partner})))
     # "Connecter" posts here and is redirected to the partner's consent page: browsers apply
     # form-action to that redirect, so this page allows exactly the registered partners' origins.
     origins = sorted({origin_text(backpack.authorization_url) for backpack, _ in partners} - {""})
@@ -103,11 +105,22 @@ def sync(connection_id: int):
 @bp.route("/<int:connection_id>/deconnecter", methods=["POST"])
 def disconnect(connection_id: int):
     try:
-        name = service.disconnect(get_session(), _user(), connection_id, _http(), current_app.config)
+        done = service.disconnect(get_session(), _user(), connection_id, _http(), current_app.config)
     except service.ConnectionProblem:
         abort(404)
-    flash(_("Votre sac à badges « %(name)s » est déconnecté. Les badges déjà importés restent dans votre "
-            "portefeuille.", name=name), "success")
+    if done.revoked:
+        flash(_("Votre sac à badges « %(name)s » est déconnecté. Les badges déjà importés restent dans votre "
+                "portefeuille.", name=done.partner), "success")
+    elif not done.revocable:
+        flash(_("Le portefeuille a effacé son accès à « %(name)s » et ne lira plus vos badges là-bas. Mais "
+                "%(name)s ne permet pas de retirer cet accès à distance : retirez aussi « Mon portefeuille de "
+                "badges » des applications autorisées sur le site de %(name)s. Les badges déjà importés restent "
+                "dans votre portefeuille.", name=done.partner), "warn")
+    else:
+        flash(_("Le portefeuille a effacé son accès à « %(name)s » et ne lira plus vos badges là-bas. Mais "
+                "%(name)s n'a pas confirmé la fin de l'accès : retirez aussi « Mon portefeuille de badges » des "
+                "applications autorisées sur le site de %(name)s. Les badges déjà importés restent dans votre "
+                "portefeuille.", name=done.partner), "warn")
     return redirect(url_for("connections.index"))
 
 
@@ -119,7 +132,9 @@ def _problem_page(problem: service.ConnectionProblem):
     return response
 
 
-def _line(item) -> dict:
+def _line(item, number: int) -> dict:
+    if not item.label:  # neither a name of its own nor a verified badge's name: number it
+        item = dataclasses.replace(item, label=_("Badge n° %(num)s", num=number))
     if item.code == "partner_invalid":
         return {"item": item,
                 "problem": _("Ce badge n'a pas passé la vérification : sa signature ou son contenu est faux. "
@@ -129,8 +144,9 @@ def _line(item) -> dict:
 
 
 def _results(result: service.SyncResult):
-    lines = [_line(item) for item in result.items]
-    problem = service.message_for(result.error, {"until": result.retry_at}) if result.error else None
+    lines = [_line(item, number) for number, item in enumerate(result.items, start=1)]
+    problem = service.message_for(result.error, {"until": result.retry_at, "partner": result.partner}) \
+        if result.error else None
     response = current_app.make_response(render_template(
         "connections/results.html", result=result, lines=lines, problem=problem, status_label=status_label))
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,30 @@
+"""Fixtures the partner-backpack service tests share (test_connections*.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes.partner import FakePartner
+from tests.service.connections_helpers import make_learner, serve_assets
+from wallet.db import new_session
+
+
+@pytest.fixture
+def partner():
+    """An OB 3.0 partner backpack on loopback, with its logo and badge images."""
+    with FakePartner(protocol="ob30") as server:
+        serve_assets(server)
+        yield server
+
+
+@pytest.fixture
+def learner(app):
+    return make_learner(app)
+
+
+@pytest.fixture
+def session(app):
+    with app.test_request_context():  # messages are rendered in the request's language
+        s = new_session(app)
+        yield s
+        s.close()
