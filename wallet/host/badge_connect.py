@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Badge, User
-from .common import BC_SCOPES
+from .common import BC_SCOPES, json_object
 
 CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
@@ -55,14 +55,9 @@ def status(code: int = 200, text: str = "OK", error: str | None = None) -> dict[
 def post_payload(body: bytes) -> tuple[str | None, str | None]:
     """(what to import, None) or (None, error code) from a `POST <apiBase>/assertions` body:
     `{"assertion": {...}}` or `{"signedAssertion": "<JWS>"}` (both given: the signed one wins)."""
-    if len(body) > MAX_BODY:
-        return None, "too_large"
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, "not_json"
-    if not isinstance(doc, dict):
-        return None, "not_json"
+    doc, problem = json_object(body, MAX_BODY)
+    if doc is None:
+        return None, problem
     signed, assertion = doc.get("signedAssertion"), doc.get("assertion")
     if isinstance(signed, str) and signed.strip():
         return signed.strip(), None

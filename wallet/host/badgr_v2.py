@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from ..models import Badge
+from .common import json_object
 
 MAX_BODY = 256 * 1024
 DUPLICATE = "DUPLICATE_BADGE"
@@ -41,14 +42,9 @@ def import_payload(body: bytes) -> tuple[str | None, str | None]:
 
     Badgr accepts exactly one of `url`, `assertion` (OB 2.0 JSON) or `image`; Moodle sends `url`.
     """
-    if len(body) > MAX_BODY:
-        return None, "too_large"
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, "not_json"
-    if not isinstance(doc, dict):
-        return None, "not_json"
+    doc, problem = json_object(body, MAX_BODY)
+    if doc is None:
+        return None, problem
     given = [key for key in ("url", "assertion", "image") if doc.get(key)]
     if len(given) != 1:
         return None, "one_of"

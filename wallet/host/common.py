@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -77,3 +78,14 @@ def origin(url: str | None) -> str:
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     default = 443 if parts.scheme == "https" else 80
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def json_object(body: bytes, max_bytes: int) -> tuple[dict | None, str | None]:
+    """(the JSON object of a request body, None) or (None, "too_large" | "not_json")."""
+    if len(body) > max_bytes:
+        return None, "too_large"
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, "not_json"
+    return (doc, None) if isinstance(doc, dict) else (None, "not_json")

@@ -18,7 +18,7 @@ from ..db import get_session
 from ..extensions import csrf, limiter
 from ..host import badgr_v2, pushes
 from ..host.common import SCOPE_BADGR_BACKPACK, digest
-from .host_common import answer, bearer, http, limit_body, refusal_text, retry_after
+from .host_common import answer, bearer, http, limit_body, refusal_text, register_errors
 
 bp = Blueprint("host_badgr", __name__, url_prefix="/v2")
 bp.before_request(limit_body)
@@ -88,16 +88,4 @@ def issuing_refused(rest: str = ""):
         "POST /v2/backpack/import avec son adresse (« url »)."), name="NOT_AN_ISSUER"), 403)
 
 
-def _error(status: int, description):
-    def handler(err):
-        return answer(badgr_v2.failure(str(description)), status, retry_after(err) if status == 429 else None)
-
-    return handler
-
-
-bp.register_error_handler(400, _error(400, _l("Demande incorrecte.")))
-bp.register_error_handler(404, _error(404, _l("Adresse inconnue.")))
-bp.register_error_handler(405, _error(405, _l("Méthode non permise.")))
-bp.register_error_handler(413, _error(413, _l("La demande est trop volumineuse.")))
-bp.register_error_handler(429, _error(429, _l("Trop de demandes : attendez une minute.")))
-bp.register_error_handler(500, _error(500, _l("Erreur du portefeuille : réessayez plus tard.")))
+register_errors(bp, lambda status, text, headers: answer(badgr_v2.failure(text), status, headers))

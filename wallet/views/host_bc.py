@@ -18,7 +18,7 @@ from ..host import badge_connect as bc
 from ..host import pushes
 from ..host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ, digest
 from ..models import User
-from .host_common import answer, bearer, http, limit_body, refusal_text, retry_after
+from .host_common import answer, bearer, http, limit_body, refusal_text, register_errors
 
 bp = Blueprint("host_bc", __name__, url_prefix=bc.API_PATH)
 bp.before_request(limit_body)
@@ -117,16 +117,6 @@ def profile():
     return _status(200, "OK", profile=bc.profile(session, session.get(User, token.access.user_id)))
 
 
-def _error(status: int, text: str, description):
-    def handler(err):
-        return _status(status, text, str(description), retry_after(err) if status == 429 else None)
-
-    return handler
-
-
-bp.register_error_handler(400, _error(400, "BAD_REQUEST", _l("Demande incorrecte.")))
-bp.register_error_handler(404, _error(404, "NOT_FOUND", _l("Adresse inconnue.")))
-bp.register_error_handler(405, _error(405, "METHOD_NOT_ALLOWED", _l("Méthode non permise.")))
-bp.register_error_handler(413, _error(413, "REQUEST_VALIDATION_ERROR", _l("La demande est trop volumineuse.")))
-bp.register_error_handler(429, _error(429, "BAD_REQUEST", _l("Trop de demandes : attendez une minute.")))
-bp.register_error_handler(500, _error(500, "BAD_REQUEST", _l("Erreur du portefeuille : réessayez plus tard.")))
+STATUS_TEXTS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_VALIDATION_ERROR",
+                429: "BAD_REQUEST", 500: "BAD_REQUEST"}
+register_errors(bp, lambda status, text, headers: _status(status, STATUS_TEXTS[status], text, headers))

@@ -14,6 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..db import get_session
 from ..models import HostToken
@@ -36,9 +37,29 @@ def answer(body: dict, status: int = 200, headers: dict | None = None):
     return response
 
 
+ERROR_TEXTS = {
+    400: _l("Demande incorrecte."),
+    404: _l("Adresse inconnue."),
+    405: _l("Méthode non permise."),
+    413: _l("La demande est trop volumineuse."),
+    429: _l("Trop de demandes : attendez une minute."),
+    500: _l("Erreur du portefeuille : réessayez plus tard."),
+}
+
+
 def retry_after(err) -> dict:
     retry = getattr(err, "retry_after", None)
     return {"Retry-After": str(int(retry))} if retry else {}
+
+
+def register_errors(bp, respond) -> None:
+    """HTTP errors of a machine-API blueprint in its own protocol's envelope:
+    `respond(status, description, headers)` builds the answer (Retry-After kept on 429)."""
+    for status, text in ERROR_TEXTS.items():
+        def handler(err, status=status, text=text):
+            return respond(status, str(text), retry_after(err) if status == 429 else {})
+
+        bp.register_error_handler(status, handler)
 
 
 def http():

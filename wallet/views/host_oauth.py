@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 
 from ..db import get_session
@@ -21,7 +20,7 @@ from ..extensions import csrf, limiter
 from ..host import app_passwords, badge_connect
 from ..host.app_passwords import AppPasswordError
 from ..host.common import digest, now
-from .host_common import answer, limit_body, oauth_server, retry_after
+from .host_common import answer, limit_body, oauth_server, register_errors
 
 bp = Blueprint("host_oauth", __name__)
 bp.before_request(limit_body)
@@ -109,15 +108,6 @@ def revoke():
     return oauth_server().create_endpoint_response("revocation")
 
 
-def _error(status: int, error: str, description):
-    def handler(err):
-        return _oauth_error(error, str(description), status, retry_after(err) if status == 429 else None)
-
-    return handler
-
-
-bp.register_error_handler(400, _error(400, "invalid_request", _l("Demande incorrecte.")))
-bp.register_error_handler(404, _error(404, "not_found", _l("Adresse inconnue.")))
-bp.register_error_handler(405, _error(405, "invalid_request", _l("Méthode non permise.")))
-bp.register_error_handler(413, _error(413, "invalid_request", _l("Demande trop volumineuse.")))
-bp.register_error_handler(429, _error(429, "slow_down", _l("Trop de demandes : attendez une minute.")))
+OAUTH_ERRORS = {400: "invalid_request", 404: "not_found", 405: "invalid_request", 413: "invalid_request",
+                429: "slow_down", 500: "server_error"}
+register_errors(bp, lambda status, text, headers: _oauth_error(OAUTH_ERRORS[status], text, status, headers))
