@@ -107,6 +107,13 @@ def test_moodle_connects_with_the_learners_consent_and_exports_a_badge(app, wall
     assert (access.kind, access.client_id, access.user_id is not None) == ("oauth", client.id, True)
     [push] = rows(app, HostPush)
     assert (push.mode, push.partner, push.outcome) == ("badge_connect", "Centre de formation Exemple", "imported")
+    # Secrets at rest are hashes only (T34): no column holds the client secret or a token.
+    from wallet.models import HostToken
+
+    stored = " ".join(str(getattr(row, c.key)) for row in rows(app, HostToken) + [client]
+                      for c in type(row).__table__.columns)
+    for secret in (moodle.client_secret, token["access_token"], token["refresh_token"]):
+        assert secret not in stored
 
 
 def test_the_pushed_copy_is_only_a_pointer(app, wallet, connected, badges, moodle_site):

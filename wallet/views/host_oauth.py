@@ -69,9 +69,11 @@ def manifest():
     return response
 
 
+# The caller is a partner's SERVER: every learner of a training centre logs in from its one address,
+# so the per-address limit is wide; the per-(account, address) limit is what slows a guesser.
 @bp.route("/o/token", methods=["POST"])
 @csrf.exempt
-@limiter.limit("30 per minute;300 per hour")
+@limiter.limit("60 per minute;1000 per hour")
 @limiter.limit("5 per minute;30 per hour", key_func=_login_key, exempt_when=lambda: not _is_login())
 def token():
     form = request.form
