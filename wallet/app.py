@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, mail, rendering, security
+from . import db, host, mail, rendering, security
 from .config import load_config
 from .extensions import babel, csrf, limiter, login_manager
 
@@ -55,6 +55,7 @@ def create_app(test_config=None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     _init_login(app)
     _init_http(app)
+    host.init_app(app)
     rendering.init_app(app)
     security.init_app(app)
     _register_blueprints(app)
@@ -129,6 +130,12 @@ def _register_blueprints(app: Flask) -> None:
         counsellor,
         data,
         demo,
+        host_account,
+        host_admin,
+        host_badgr,
+        host_bc,
+        host_consent,
+        host_oauth,
         invitations,
         issuer_documents,
         main,
@@ -139,9 +146,9 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     # These modules add routes to the `public`, `auth` and `admin` blueprints; importing them is enough.
-    del admin_backpacks, admin_console, invitations, issuer_documents, public_shares
+    del admin_backpacks, admin_console, host_admin, invitations, issuer_documents, public_shares
     for module in (auth, account, admin, badges, claims, connections, consents, counsellor, data, demo, main,
-                   public, regional, shares):
+                   public, regional, shares, host_oauth, host_consent, host_account, host_badgr, host_bc):
         app.register_blueprint(module.bp)
 
 

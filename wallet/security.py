@@ -11,7 +11,10 @@ from flask_login import current_user
 
 # Blueprints reachable without an account. `public`: share pages, issuer documents, legal pages
 # and /healthz — they are meant for employers and verifiers with no account. `auth`: logging in.
-PUBLIC_BLUEPRINTS = frozenset({"public", "auth"})
+# `host_oauth`, `host_badgr`, `host_bc`: the machine APIs that partner systems (a training centre's
+# Moodle) call to push badges in — they authenticate each request themselves (app password, HTTP
+# Basic, Bearer token: wallet/views/host_common.py), never with the session.
+PUBLIC_BLUEPRINTS = frozenset({"public", "auth", "host_oauth", "host_badgr", "host_bc"})
 PUBLIC_ENDPOINTS = frozenset({"static"})
 
 DEFAULT_AFTER_LOGIN = "main.dashboard"

@@ -8,7 +8,19 @@ import pytest
 
 from wallet.security import is_public_endpoint
 
-PUBLIC_BLUEPRINTS = {"public", "auth"}
+PUBLIC_BLUEPRINTS = {"public", "auth", "host_oauth", "host_badgr", "host_bc"}
+
+# The ONLY routes without CSRF: machine APIs that partner systems call with their own credentials
+# (app password, HTTP Basic, Bearer token) and never with the session cookie (wallet/views/host_*.py).
+# The learner's consent form (host_consent.authorize) is NOT among them.
+CSRF_EXEMPT = {
+    "host_oauth.token",          # app-password login, code and refresh exchanges (form + Basic)
+    "host_oauth.register",       # RFC 7591 registration (JSON)
+    "host_oauth.revoke",         # RFC 7009 revocation (HTTP Basic)
+    "host_badgr.import_badge",   # Badgr v2 push (Bearer)
+    "host_badgr.issuing_refused",  # Badgr v2 issuer calls, refused in the envelope (Bearer)
+    "host_bc.post_assertion",    # Badge Connect push (Bearer)
+}
 
 
 def _sample_path(rule) -> str:
@@ -33,12 +45,27 @@ def _routes(app, method):
 
 def test_every_post_route_refuses_a_missing_csrf_token(app):
     client = app.test_client()
-    rules = _routes(app, "POST")
-    assert len(rules) >= 10
+    rules = [rule for rule in _routes(app, "POST") if rule.endpoint not in CSRF_EXEMPT]
+    assert len(rules) >= 10 and "host_consent.authorize" in {rule.endpoint for rule in rules}
     for rule in rules:
         response = client.post(_sample_path(rule), data={"anything": "1"})
         assert response.status_code == 400, f"{rule.rule} accepted a POST without a CSRF token"
         assert "Formulaire expiré" in response.get_data(as_text=True), rule.rule
+
+
+def test_only_the_listed_machine_apis_are_csrf_exempt_and_they_refuse_anonymous_posts(app):
+    from wallet.extensions import csrf
+
+    views = {f"{view.__module__}.{view.__name__}": endpoint for endpoint, view in app.view_functions.items()}
+    exempt = {views[name] for name in csrf._exempt_views if name in views}
+    assert exempt == CSRF_EXEMPT
+    assert not {bp for bp in csrf._exempt_blueprints}
+    client = app.test_client()
+    for rule in _routes(app, "POST"):
+        if rule.endpoint in CSRF_EXEMPT:
+            response = client.post(_sample_path(rule), data={"anything": "1"})
+            assert 400 <= response.status_code < 500, rule.rule
+            assert response.is_json and "Formulaire" not in response.get_data(as_text=True), rule.rule
 
 
 def test_every_private_route_requires_login(app):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +49,7 @@ class ImportItem:
     params: dict[str, Any] = field(default_factory=dict)
     name: str | None = None
     hint: dict[str, Any] = field(default_factory=dict)  # not_yours: what the badge points to
+    verdict: Verdict | None = None  # refused by `accept`: the verdict, for the refusal's reason
 
 
 # --------------------------------------------------------------------------------------------- import
@@ -81,9 +82,12 @@ def import_url(session: Session, user: User, url: str, http, now: datetime | Non
 
 
 def import_text(session: Session, user: User, text: str, http, now: datetime | None = None, *,
-                source: str = "paste", label: str = "texte collé", fetch=None) -> ImportItem:
-    """Import a badge given as text (JSON, compact JWS, or a URL). Partner syncs and issued claims
-    use it too (`source="partner"|"claim"`, a shared `fetch` memo for a whole batch)."""
+                source: str = "paste", label: str = "texte collé", fetch=None,
+                accept: Callable[[Verdict], str | None] | None = None) -> ImportItem:
+    """Import a badge given as text (JSON, compact JWS, or a URL). Partner syncs, issued claims and
+    pushes by partner systems use it too (`source="partner"|"claim"|"push"`, a shared `fetch` memo
+    for a whole batch). `accept(verdict)` may refuse a verified badge before anything is stored: it
+    returns a refusal code (the item is then an `error` with that code and the verdict's status)."""
     text = (text or "").strip()
     if not text:
         return ImportItem(label, "error", code="empty_text")
@@ -93,19 +97,25 @@ def import_text(session: Session, user: User, text: str, http, now: datetime | N
     if text.startswith(("https://", "http://")) and "\n" not in text:
         if source == "paste":
             return import_url(session, user, text, http, now)
-        return _import_one(session, user, text, label, source, http, fetch, now, source_url=text)
-    return _import_one(session, user, text, label, source, http, fetch, now)
+        return _import_one(session, user, text, label, source, http, fetch, now, source_url=text, accept=accept)
+    return _import_one(session, user, text, label, source, http, fetch, now, accept=accept)
 
 
 def _import_one(session: Session, user: User, source: bytes | str, label: str, how: str, http, fetch,
                 now: datetime | None, original_file: bytes | None = None,
-                source_url: str | None = None) -> ImportItem:
+                source_url: str | None = None, accept: Callable[[Verdict], str | None] | None = None
+                ) -> ImportItem:
     recipients = tuple(user.confirmed_addresses)
     try:
         verdict = verify(source, fetch=fetch, recipients=recipients, now=now)
     except BadgeInputError as err:
         return ImportItem(label, "error", code=err.code, params=_json_safe(err.params))
     credential = verdict.credential
+    refusal = accept(verdict) if accept is not None else None
+    if refusal is not None:
+        session.rollback()
+        return ImportItem(label, "error", status=verdict.status.value, code=refusal, name=credential.name,
+                          verdict=verdict)
     key = credential_key(verdict)
     existing = session.scalar(select(Badge.id).where(Badge.owner_id == user.id, Badge.credential_key == key))
     if existing is not None:

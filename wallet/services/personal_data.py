@@ -85,6 +85,7 @@ def _slug(text: str) -> str:
 
 def export_document(session: Session, user: User, now: datetime | None = None) -> tuple[dict, list[tuple[str, bytes]]]:
     """(the JSON document, [(file name in the archive, bytes)]) — only `user`'s own data."""
+    from ..host.accesses import export_items as host_access_items
     from .badges import baked_download
 
     uid = user.id
@@ -157,6 +158,9 @@ def export_document(session: Session, user: User, now: datetime | None = None) -
             "partner": c.backpack.name, "partner_url": c.backpack.base_url, "status": c.status,
             "scope": c.scope, "connected_at": _iso(c.created_at), "last_sync_at": _iso(c.last_sync_at),
         } for c in connections],
+        # Partner systems that may push badges in (app passwords, connected applications): never a
+        # secret or a token, only who, since when, what for.
+        "partner_applications": host_access_items(session, uid),
         "audit_events": [{
             "action": a.action, "at": _iso(a.created_at), "detail": a.detail,
             "by": "you" if a.actor_id == uid else ("someone else" if a.actor_id else "system"),
