@@ -193,6 +193,10 @@ CATALOG: dict[str, dict[str, tuple[str, str]]] = {
         "unsupported": (("Le service de révocation de ce badge n'est pas pris en charge : son état "
                         "est inconnu."),
                         "This badge's revocation service is not supported: its status is unknown."),
+        "list_not_at_its_id": (("La liste de révocation n'est pas publiée à l'adresse qu'elle déclare : "
+                               "l'état du badge est inconnu."),
+                               ("The revocation list is not published at the address it declares: the "
+                               "badge's status is unknown.")),
         "bad_entry": ("Les informations de révocation du badge sont incomplètes : son état est inconnu.",
                       "The badge's revocation information is incomplete: its status is unknown."),
         "bad_list": ("La liste de révocation de l'émetteur est illisible : l'état du badge est inconnu.",

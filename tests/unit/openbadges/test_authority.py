@@ -253,3 +253,22 @@ def test_expired_partner_badge_keeps_its_dates_and_issuer(world):
     verdict = verify(hosted.url, fetch=world.fetch, now=NOW)
     assert verdict.status.value == "expired" and verdict.credential.issuer_id == world.issuer_id
     assert verdict.expires == iso(NOW - timedelta(days=1))
+
+
+@pytest.mark.parametrize("kind", ["1edtech", "bitstring"])
+def test_ob3_status_list_not_at_its_own_id_leaves_the_status_unknown(world, kind):
+    partner, attacker = world.partner, world.attacker
+    path = "/status/1edtech" if kind == "1edtech" else "/status/bits"
+    status = partner.onedtech_list([]) if kind == "1edtech" else partner.bitstring_list(set())
+    ob3 = partner.ob3_di(status=status)
+    assert verify(ob3.text, fetch=world.fetch, now=NOW).status.value == "valid"
+    # The partner's URL now serves a list that declares another id (the attacker's copy).
+    if kind == "1edtech":
+        attacker.onedtech_list([])
+    else:
+        attacker.bitstring_list(set())
+    copy = world.fetch(attacker.url(path), "application/json")
+    partner.server.route(path, copy.body, content_type=copy.content_type)
+    verdict = verify(ob3.text, fetch=world.fetch, now=NOW)
+    assert verdict.status.value == "unverifiable", verdict.checks
+    assert [c.params["reason"] for c in verdict.checks if c.id == "revocation"] == ["list_not_at_its_id"]
