@@ -1,0 +1,34 @@
+"""badges.rules_version: which verifier rules each stored verdict was judged under
+
+Revision ID: 0006_badge_rules_version
+Revises: 0005_counsellors
+Create Date: 2026-12-02 13:20:00
+
+Every badge stored before this migration was judged under rules version 1 (the first wave). OB 3.0
+verdicts are not affected by the turn-2 rule change (authority of OB 1.x/2.0 nodes, JSON-LD
+reading), so they are recorded as judged under version 2; OB 0.5–2.0 badges stay at 1 and are
+re-verified once by `wallet worker` (wallet/services/upgrade.py). The numbers are written out here,
+not imported: a migration records history and must not move when RULES_VERSION does.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0006_badge_rules_version'
+down_revision = '0005_counsellors'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('badges', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rules_version', sa.Integer(), nullable=False, server_default='1'))
+        batch_op.create_index(batch_op.f('ix_badges_rules_version'), ['rules_version'], unique=False)
+    op.execute("UPDATE badges SET rules_version = 2 WHERE version = '3.0'")
+    with op.batch_alter_table('badges', schema=None) as batch_op:
+        batch_op.alter_column('rules_version', server_default=None)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('badges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_badges_rules_version'))
+        batch_op.drop_column('rules_version')
