@@ -109,8 +109,8 @@ def test_badges_judged_under_the_current_rules_are_left_alone(client, outbox, ap
 @pytest.mark.parametrize("waiting", ["pending", "in_review"])
 def test_a_waiting_claim_the_new_verdict_no_longer_supports_is_stopped_with_a_reason(
         client, outbox, app, hosts, attacker, waiting):
-    from wallet.models import IssuedCredential
     from tests.service.test_claims import count
+    from wallet.models import IssuedCredential
 
     forged_learner(client, outbox, app, hosts, attacker)
     if waiting == "in_review":

@@ -110,7 +110,6 @@ def _maybe_delivered(session: Session, claim: Claim) -> bool:
 
 def _reason(app: Flask, user: User, lost: list[str]) -> str:
     from flask_babel import force_locale, ngettext
-
     from flask_babel import gettext as _
 
     names = ", ".join(f"« {name} »" for name in lost)
