@@ -27,18 +27,17 @@ VARIANTS = ("linked", "embedded-issuer", "embedded-badge-and-issuer", "signed-at
             "widened-origins")
 
 
-@pytest.fixture
-def attacker():
-    with FakeServer() as server:
-        yield server
+def t60_config(app_config, hosts, attacker, tmp_path, first_attempt: str = "inline"):
+    """The regional test referential (two partners), fetches allowed to the attacker's host too."""
+    regional_config(app_config, hosts, tmp_path)
+    app_config["FETCH_ALLOW"] += f",{attacker.authority}"
+    app_config["CLAIM_FIRST_ATTEMPT"] = first_attempt
+    return app_config
 
 
 @pytest.fixture
 def app_config(app_config, hosts, attacker, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["FETCH_ALLOW"] += f",{attacker.authority}"
-    app_config["CLAIM_FIRST_ATTEMPT"] = "inline"
-    return app_config
+    return t60_config(app_config, hosts, attacker, tmp_path)
 
 
 class Forger:

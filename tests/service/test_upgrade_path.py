@@ -14,26 +14,15 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.service.test_claims import claims
-from tests.service.test_t60_forgery import Forger, communiquer, submit
+from tests.service.test_t60_forgery import Forger, communiquer, submit, t60_config
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import badges_in_db, upload
-from tests.web.test_regional import aligned_assertion, regional_config
-
-
-@pytest.fixture
-def attacker():
-    from tests.fakes.server import FakeServer
-
-    with FakeServer() as server:
-        yield server
+from tests.web.test_regional import aligned_assertion
 
 
 @pytest.fixture
 def app_config(app_config, hosts, attacker, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["FETCH_ALLOW"] += f",{attacker.authority}"
-    app_config["CLAIM_FIRST_ATTEMPT"] = "worker"
-    return app_config
+    return t60_config(app_config, hosts, attacker, tmp_path, first_attempt="worker")
 
 
 def judged_by_old_rules(app, badge_id: int, issuer_id: str | None = None) -> None:
