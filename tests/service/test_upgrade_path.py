@@ -149,7 +149,7 @@ def test_stopped_reason_is_in_the_learners_language(client, outbox, app, hosts, 
     assert "was verified again with safer rules" in claim.refusal_reason
 
 
-def test_migration_0006_marks_stored_ob2_badges_for_one_reverification(tmp_path):
+def test_migration_0006_marks_every_stored_badge_for_one_reverification(tmp_path):
     from wallet import migrate
     from wallet.db import make_engine
 
@@ -169,7 +169,7 @@ def test_migration_0006_marks_stored_ob2_badges_for_one_reverification(tmp_path)
         migrate.upgrade(engine)
         with engine.connect() as conn:
             rows = dict(conn.execute(text("SELECT version, rules_version FROM badges")).all())
-        assert rows == {"1.0": 1, "2.0": 1, "3.0": 2}
+        assert rows == {"1.0": 1, "2.0": 1, "3.0": 1}
     finally:
         engine.dispose()
 

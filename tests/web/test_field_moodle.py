@@ -105,3 +105,15 @@ def test_the_wire_format_is_moodles(moodle):
         assert gone.code == 410
         assert gone.read().decode() == ('{"id":"' + moodle.assertion_url(issued.hash, None).replace("/", "\\/")
                                         + '","revoked":true}')
+
+
+def test_moodles_alignments_reach_the_verdict(moodle):
+    """Moodle writes `alignments`, a key no context defines: read as `alignment` (terms.FIELD_SLIPS),
+    so a Moodle badge aligned on the regional framework can count (rules.py reads alignments)."""
+    case = moodle_case(moodle, "valid")
+    from tests.fakes.badges import fetcher_for
+
+    verdict = library_verdict(case, "url", fetcher_for(moodle.server))
+    assert verdict["status"] == "valid"
+    assert verdict["badge"]["alignments"] == [{"name": "Communiquer", "url": "https://region.example/competences/communiquer",
+                                              "framework": None, "code": None}]

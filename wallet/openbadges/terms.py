@@ -43,6 +43,10 @@ _FLAT_DEFINITION_KEYS = frozenset({"@id", "@type"})
 # Where the OB v2 context gives one IRI two names, the OB 2.0 specification's name wins.
 _SPEC_NAMES = {"hosted": "HostedBadge", "signed": "SignedBadge", "verify": "verification"}
 _MAX_DEPTH = 32
+# What deployed issuers write for a term of the specification, under a key no context defines
+# (PROTOCOLS.md §9: Moodle 4.x writes `alignments`). Read as that term when the node lacks it:
+# tolerant on what does not prove authenticity, never a second value for a term.
+FIELD_SLIPS = {"alignments": "alignment"}
 _MAX_ACTIVE = 256
 
 
@@ -272,6 +276,9 @@ class _Run:
             if key == "@context":
                 continue
             iri = active.iri(key)
+            if iri is None and key in FIELD_SLIPS and FIELD_SLIPS[key] not in node:
+                key = FIELD_SLIPS[key]
+                iri = active.iri(key)
             if iri is None:
                 continue  # undefined: JSON-LD drops it
             if iri == "@id":
@@ -375,6 +382,8 @@ def _read_pyld(doc: dict, store: Any) -> Reading:
     cleaned = _without_unknown_contexts(doc, store, warnings, 0)
     if _has_inline_context(cleaned, 0):
         warnings.append({"reason": "inline_read"})
+    else:  # an inline context could define the slip's key: then it means what that context says
+        cleaned = _without_slips(cleaned, 0)
     jsonld = _pyld()
     options = {"documentLoader": store.loader, "base": None,
                "contextResolver": jsonld.ContextResolver(store._resolved, store.loader)}
@@ -408,6 +417,17 @@ def _without_unknown_contexts(node: Any, store: Any, warnings: list[dict], depth
         else:
             out[key] = _without_unknown_contexts(value, store, warnings, depth + 1)
     return out
+
+
+def _without_slips(node: Any, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        return node
+    if isinstance(node, list):
+        return [_without_slips(v, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    return {(FIELD_SLIPS[k] if k in FIELD_SLIPS and FIELD_SLIPS[k] not in node else k): _without_slips(v, depth + 1)
+            for k, v in node.items()}
 
 
 def _has_inline_context(node: Any, depth: int) -> bool:

@@ -1,7 +1,7 @@
 """The upgrade path after a change of verifier rules (services/rules.py).
 
 Badges already stored were judged under older rules: `wallet worker` re-verifies, once, every
-OB 0.5–2.0 badge whose `rules_version` is below RULES_VERSION (a status change is recorded as a
+badge whose `rules_version` is below RULES_VERSION (a status change is recorded as a
 BadgeEvent, as every re-verification does, and shows on the learner's cards). Then every claim of
 those learners that is still waiting — pending, or in review — is checked against their badges as
 they now stand: a claim whose regional badge they are no longer eligible for is stopped (refused,
@@ -28,7 +28,6 @@ from . import badges, claims, referentials
 from .rules import RULES_VERSION
 
 BATCH = 200                           # badges re-verified per worker round
-UNCHANGED_VERSIONS = ("3.0",)         # not affected by the rules of RULES_VERSION 2
 WAITING = ("pending", "sent", "in_review")
 
 
@@ -44,8 +43,7 @@ class UpgradeReport:
 
 
 def outdated_badge_ids(session: Session, limit: int = BATCH) -> list[int]:
-    return list(session.scalars(select(Badge.id).where(Badge.rules_version < RULES_VERSION,
-                                                       Badge.version.not_in(UNCHANGED_VERSIONS))
+    return list(session.scalars(select(Badge.id).where(Badge.rules_version < RULES_VERSION)
                                 .order_by(Badge.id).limit(limit)))
 
 

@@ -70,6 +70,17 @@ def test_moodle_aliases_are_read_as_the_specification_names():
     assert doc["badge"]["tags"] == "oral"  # one value: compacted, read with as_list
 
 
+def test_moodles_alignments_are_read_as_alignment():
+    """PROTOCOLS.md §9: Moodle writes `alignments`, which no context defines."""
+    doc = dict(MOODLE_LIKE["badge"], alignments=MOODLE_LIKE["badge"]["alignment"])
+    del doc["alignment"]
+    aliases, pyld = both(doc)
+    assert canonical_json(aliases) == canonical_json(pyld)
+    assert aliases.doc["alignment"] == {"targetName": "Communiquer", "targetUrl": "https://ref.example/c"}
+    both_keys = dict(doc, alignment={"targetName": "Autre", "targetUrl": "https://ref.example/o"})
+    assert read(both_keys, STORE).doc["alignment"]["targetName"] == "Autre"  # never a second value
+
+
 def test_undefined_keys_are_dropped_and_foreign_iris_never_look_like_terms():
     doc = read({"@context": [OB2, {"name": "http://evil.example/name"}], "type": "BadgeClass",
                 "name": "Faux", "bogus": 1}, STORE).doc

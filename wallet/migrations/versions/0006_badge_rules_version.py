@@ -4,10 +4,10 @@ Revision ID: 0006_badge_rules_version
 Revises: 0005_counsellors
 Create Date: 2026-12-02 13:20:00
 
-Every badge stored before this migration was judged under rules version 1 (the first wave). OB 3.0
-verdicts are not affected by the turn-2 rule change (authority of OB 1.x/2.0 nodes, JSON-LD
-reading), so they are recorded as judged under version 2; OB 0.5–2.0 badges stay at 1 and are
-re-verified once by `wallet worker` (wallet/services/upgrade.py). The numbers are written out here,
+Every badge stored before this migration was judged under rules version 1 (the first wave) and is
+re-verified once by `wallet worker` (wallet/services/upgrade.py): the turn-2 rules change OB 1.x/2.0
+(authority of nodes, JSON-LD reading) and OB 3.0 too (a key naming the issuer as controller must be
+listed by the issuer; status lists count only at their own id). The number is written out here,
 not imported: a migration records history and must not move when RULES_VERSION does.
 """
 import sqlalchemy as sa
@@ -23,7 +23,6 @@ def upgrade() -> None:
     with op.batch_alter_table('badges', schema=None) as batch_op:
         batch_op.add_column(sa.Column('rules_version', sa.Integer(), nullable=False, server_default='1'))
         batch_op.create_index(batch_op.f('ix_badges_rules_version'), ['rules_version'], unique=False)
-    op.execute("UPDATE badges SET rules_version = 2 WHERE version = '3.0'")
     with op.batch_alter_table('badges', schema=None) as batch_op:
         batch_op.alter_column('rules_version', server_default=None)
 
