@@ -9,6 +9,9 @@ stdin: one JSON command per line; stdout: one JSON answer per line.
     {"op": "route", "path": P, "body": BASE64, "content_type": T}
     {"op": "count"}                   -> {"count": total requests so far}
     {"op": "paths", "since": N}       -> {"paths": [paths of requests N, N+1, …]}
+    {"op": "moodle", "awards": N, "email": E}
+                                      -> {"urls": […], "texts": […]}: a Moodle 4.5 site
+                                         (tests/fakes/field/moodle.py) awards one badge N times
     {"op": "quit"}
 """
 
@@ -59,6 +62,10 @@ class RemoteServer:
     def paths_since(self, index: int) -> list[str]:
         return self._call(op="paths", since=index)["paths"]
 
+    def moodle(self, awards: int, email: str) -> dict:
+        """A Moodle site on the server awarding one badge `awards` times: {"urls", "texts"}."""
+        return self._call(op="moodle", awards=awards, email=email)
+
     def stop(self) -> None:
         if self._proc.poll() is None:
             try:
@@ -91,6 +98,8 @@ def _serve() -> None:
             answer = {"count": len(server.requests)}
         elif op == "paths":
             answer = {"paths": [seen.path for seen in server.requests[command["since"]:]]}
+        elif op == "moodle":
+            answer = _moodle(server, command["awards"], command["email"])
         elif op == "quit":
             out.write('{"ok": true}\n')
             out.flush()
@@ -100,6 +109,15 @@ def _serve() -> None:
         out.write(json.dumps(answer) + "\n")
         out.flush()
     server.stop()
+
+
+def _moodle(server, awards: int, email: str) -> dict:
+    from tests.fakes.field.moodle import MoodleSite
+
+    site = MoodleSite(server)
+    badge = site.create_badge("Communiquer à l'oral")
+    issued = [site.award(badge, email) for _ in range(awards)]
+    return {"urls": [i.assertion_url for i in issued], "texts": [i.text for i in issued]}
 
 
 if __name__ == "__main__":

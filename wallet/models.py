@@ -160,6 +160,9 @@ class Badge(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: evidence, narrative (display only)
     verdict: Mapped[str] = mapped_column(Text)  # JSON, messages not rendered
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The verifier rules the verdict was judged under (services/rules.py RULES_VERSION; the default
+    # must equal it: a test checks). Older verdicts are re-verified once by `wallet worker`.
+    rules_version: Mapped[int] = mapped_column(Integer, default=2, index=True)
     image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     image_type: Mapped[str | None] = mapped_column(String(40), nullable=True)  # image/png | image/svg+xml
     # The file as uploaded (baked PNG/SVG), kept byte for byte for the owner's download.

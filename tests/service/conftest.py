@@ -1,10 +1,11 @@
-"""Fixtures the partner-backpack service tests share (test_connections*.py)."""
+"""Fixtures shared by the service tests (partner backpacks, forgeries)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.fakes.partner import FakePartner
+from tests.fakes.server import FakeServer
 from tests.service.connections_helpers import make_learner, serve_assets
 from wallet.db import new_session
 
@@ -28,3 +29,10 @@ def session(app):
         s = new_session(app)
         yield s
         s.close()
+
+
+@pytest.fixture
+def attacker():
+    """A second loopback host that anyone on the internet could run (SECURITY.md T60)."""
+    with FakeServer() as server:
+        yield server

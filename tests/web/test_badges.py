@@ -270,3 +270,16 @@ def test_another_learner_gets_404_for_every_badge_url(ana, app, outbox, factory,
         assert bob.post(f"/badges/{badge.id}{path}", data={"csrf_token": token}).status_code == 404, path
     assert len(badges_in_db(app)) == 1
     assert "Premiers secours" not in bob.get("/badges/").text
+
+
+def test_pasted_endorsement_is_named_and_nothing_is_stored(ana, app):
+    """Issue 12 item 4: an endorsement is authentic-looking but not a badge; the doctor says so."""
+    endorsement = {"@context": "https://w3id.org/openbadges/v2", "type": "Endorsement",
+                   "id": "https://e.example/endorsements/1", "issuer": "https://e.example/issuer",
+                   "claim": {"id": "https://issuer.example/issuer", "endorsementComment": "Sérieux"},
+                   "issuedOn": "2024-01-01T00:00:00Z", "verification": {"type": "HostedBadge"}}
+    page = ana.get("/badges/importer")
+    r = ana.post("/badges/importer", data={"csrf_token": csrf_from(page.text), "text": json.dumps(endorsement)})
+    text = unescape(r.text)
+    assert r.status_code == 200 and "recommandation" in text and "Importez le badge lui-même" in text
+    assert badges_in_db(app) == []

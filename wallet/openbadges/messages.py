@@ -54,6 +54,10 @@ CATALOG: dict[str, dict[str, tuple[str, str]]] = {
                     "A badge extension is not recognised; its information is ignored ({url})."),
         "inline": ("Le badge redéfinit son vocabulaire ; ces définitions sont ignorées.",
                    "The badge redefines its vocabulary; these definitions are ignored."),
+        "inline_read": ("Le badge définit lui-même une partie de son vocabulaire ; il a été lu selon ces définitions.",
+                        "The badge defines part of its vocabulary itself; it was read by those definitions."),
+        "unreadable": (("Le vocabulaire du badge est contradictoire : il ne peut pas être lu de façon sûre."),
+                       ("The badge's vocabulary contradicts itself: it cannot be read safely.")),
         "no_store": (("Les définitions de vocabulaire nécessaires ne sont pas installées : la signature "
                      "ne peut pas être vérifiée."),
                      ("The vocabulary definitions needed are not installed: the signature cannot be "
@@ -93,6 +97,18 @@ CATALOG: dict[str, dict[str, tuple[str, str]]] = {
                     "The badge was read again from the address it declares ({id})."),
         "mismatch": ("Le badge publié à cette adresse déclare une autre adresse ({id}).",
                      "The badge published at this address declares another address ({id})."),
+    },
+    "authority": {
+        "ok": ("Chaque document du badge vient bien de sa propre adresse.",
+               "Each document of the badge comes from its own address."),
+        "refetch": (("Un document du badge ({field}) a été relu à l'adresse qu'il déclare ({id}) : "
+                    "seule la copie publiée à cette adresse compte."),
+                    ("A document of the badge ({field}) was read again from the address it declares "
+                    "({id}): only the copy published there counts.")),
+        "mismatch": (("Un document du badge ({field}) n'est pas publié à l'adresse qu'il déclare "
+                     "({id}) : il peut s'agir d'une contrefaçon."),
+                     ("A document of the badge ({field}) is not published at the address it declares "
+                     "({id}): it may be forged.")),
     },
     "hosted_origin": {
         "ok": ("Le badge est publié sur le site de son émetteur ({origin}).",
@@ -153,6 +169,10 @@ CATALOG: dict[str, dict[str, tuple[str, str]]] = {
         "no_key": ("L'émetteur ne déclare aucune clé de signature.", "The issuer declares no signing key."),
         "not_assertion_method": ("La clé qui a signé ce badge n'est pas autorisée à signer des badges.",
                                  "The key that signed this badge is not allowed to sign badges."),
+        "controller_unconfirmed": (("La clé qui a signé ce badge se dit celle de l'émetteur, mais "
+                                   "l'émetteur ne la déclare pas : on ne peut pas savoir qui l'a signé."),
+                                   ("The key that signed this badge claims to be the issuer's, but the "
+                                   "issuer does not declare it: there is no knowing who signed it.")),
         "method_not_found": ("La clé qui a signé ce badge est introuvable chez l'émetteur.",
                              "The key that signed this badge cannot be found at the issuer."),
     },
@@ -173,6 +193,10 @@ CATALOG: dict[str, dict[str, tuple[str, str]]] = {
         "unsupported": (("Le service de révocation de ce badge n'est pas pris en charge : son état "
                         "est inconnu."),
                         "This badge's revocation service is not supported: its status is unknown."),
+        "list_not_at_its_id": (("La liste de révocation n'est pas publiée à l'adresse qu'elle déclare : "
+                               "l'état du badge est inconnu."),
+                               ("The revocation list is not published at the address it declares: the "
+                               "badge's status is unknown.")),
         "bad_entry": ("Les informations de révocation du badge sont incomplètes : son état est inconnu.",
                       "The badge's revocation information is incomplete: its status is unknown."),
         "bad_list": ("La liste de révocation de l'émetteur est illisible : l'état du badge est inconnu.",
@@ -213,6 +237,10 @@ GENERIC = ("Vérification : {id}.", "Check: {id}.")
 
 # BadgeInputError codes → (fr, en).
 ERRORS: dict[str, tuple[str, str]] = {
+    "endorsement": (("Ce document est une recommandation (« endorsement ») d'un badge ou d'un "
+                    "émetteur, pas un badge : importez le badge lui-même."),
+                    ("This document is an endorsement of a badge or an issuer, not a badge: import "
+                    "the badge itself.")),
     "no_badge": (("Cette image ne contient pas de badge : elle a peut-être été enregistrée par clic "
                  "droit. Téléchargez-la depuis le site de l'émetteur."),
                  ("This image holds no badge: it may have been saved with a right click. Download it "

@@ -13,6 +13,8 @@ the precise outcome; the message catalog (messages.py) has a sentence for every 
 | context       | JSON-LD contexts: unknown extension context (warning), context missing for a proof |
 | fetch         | a linked document could not be fetched or was refused (url, status, reason)      |
 | hosted_id     | the hosted assertion's declared id matches the URL it was fetched from          |
+| authority     | a linked or embedded node (badge class, issuer, key, list) declares the id it was |
+|               | fetched from (PROTOCOLS.md Decisions, "Authority"): refetch, mismatch           |
 | hosted_origin | the assertion id is inside the issuer's verification policy (startsWith, origins)|
 | proof         | the signature / Data Integrity proof / VC-JWT is valid                          |
 | key_owner     | the signing key belongs to (is published by / controlled by) the issuer         |
@@ -29,7 +31,7 @@ from enum import Enum
 from typing import Any
 
 CHECK_IDS = (
-    "input", "structure", "context", "fetch", "hosted_id", "hosted_origin", "proof",
+    "input", "structure", "context", "fetch", "hosted_id", "authority", "hosted_origin", "proof",
     "key_owner", "revocation", "dates", "recipient",
 )
 

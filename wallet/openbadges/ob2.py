@@ -1,8 +1,11 @@
 """Open Badges 0.5 – 2.0 verification: hosted assertions and signed (JWS) badges (PROTOCOLS.md §2).
 
-Each function records its checks on the Session and returns the normalized Credential. Linked
-documents are fetched through the Session's budget: BadgeClass at depth 1, issuer Profile at
-depth 2, the issuer's verification policy / keys / revocation list at depth 3.
+Each function records its checks on the Session and returns the normalized Credential. Every
+document is read through its JSON-LD context (terms.py) and every node that names itself by an
+http(s) id is taken only from that id (nodes.py, PROTOCOLS.md Decisions "Authority"): the
+BadgeClass at depth 1, the issuer Profile at depth 2, the issuer's verification policy, keys and
+revocation list at depth 3. The issuer a Credential names is therefore always the one fetched from
+its own id, and only when the badge is proven to be that issuer's.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import Credential
+from .model import Check, Credential, Level
+from .nodes import authoritative, read_ob2, same_url
 from .parse import (
-    OB2_CONTEXTS,
     as_list,
     detect_version,
     id_of,
@@ -25,16 +28,22 @@ from .parse import (
     upgrade_badgeclass,
     upgrade_issuer,
 )
-from .session import ACCEPT_JSON, INVALID, LEEWAY_SECONDS, UNKNOWN_STATUS, Session, Unavailable, failure
+from .session import INVALID, LEEWAY_SECONDS, UNKNOWN_STATUS, Session, Unavailable, failure
 
 _REQUIRED = {
     "Assertion": ("id", "type", "recipient", "badge", "verification", "issuedOn"),
     "BadgeClass": ("id", "type", "name", "description", "image", "criteria", "issuer"),
     "Profile": ("id", "type", "name", "url", "email"),
 }
-# OB 0.5 badge classes are embedded without an id; OB 0.5/1.0 issuers often lack an email.
-_LEGACY_OPTIONAL = {("BadgeClass", "id"), ("Profile", "email")}
+# What older versions did not require: OB 0.5 badge classes are embedded without an id and its
+# `issued_on` is optional; OB 0.5/1.0 issuers often lack an email.
+_OPTIONAL = {
+    "0.5": {("BadgeClass", "id"), ("Profile", "email"), ("Assertion", "issuedOn")},
+    "1.0": {("BadgeClass", "id"), ("Profile", "email")},
+    "1.1": {("BadgeClass", "id"), ("Profile", "email")},
+}
 _KINDS = {"Assertion": {"Assertion"}, "BadgeClass": {"BadgeClass"}, "Profile": {"Issuer", "Profile"}}
+_FIELDS = {"BadgeClass": "badge", "Profile": "issuer"}
 
 
 def authority(url: str) -> str:
@@ -47,9 +56,10 @@ def _has_type(node: dict, kind: str) -> bool:
     return any(t.split(":")[-1] in _KINDS[kind] for t in types_of(node))
 
 
-def require(node: Any, kind: str, legacy: bool = False, where: str | None = None) -> None:
+def require(node: Any, kind: str, version: str = "2.0", where: str | None = None) -> None:
     """Raise Unavailable(invalid) naming the first missing required field of an OB 2.0 node."""
     label = where or kind
+    optional = _OPTIONAL.get(version, set())
     if not isinstance(node, dict):
         raise failure("structure", INVALID, reason="missing", field=label)
     if not _has_type(node, kind):
@@ -57,93 +67,74 @@ def require(node: Any, kind: str, legacy: bool = False, where: str | None = None
                       expected=kind, id=id_of(node))
     for name in _REQUIRED[kind]:
         value = node.get(name)
-        if value in (None, "", [], {}):
-            if legacy and (kind, name) in _LEGACY_OPTIONAL:
-                continue
+        if value in (None, "", [], {}) and (kind, name) not in optional:
             raise failure("structure", INVALID, reason="missing", field=f"{label}.{name}", id=id_of(node))
     if kind == "Assertion":
         recipient = node.get("recipient")
-        if not isinstance(recipient, dict) or not isinstance(recipient.get("identity"), str):
+        if not isinstance(recipient, dict):
+            raise failure("structure", INVALID, reason="wrong_type", field="Assertion.recipient",
+                          expected="IdentityObject")
+        if not isinstance(recipient.get("identity"), str):
             raise failure("structure", INVALID, reason="missing", field="Assertion.recipient.identity")
-        if not legacy and "hashed" not in recipient:
+        if version == "2.0" and "hashed" not in recipient:
             raise failure("structure", INVALID, reason="missing", field="Assertion.recipient.hashed")
-        if parse_time(node.get("issuedOn")) is None:
-            raise failure("structure", INVALID, reason="bad_date", field="Assertion.issuedOn")
+        if "issuedOn" in node or ("Assertion", "issuedOn") not in optional:
+            if parse_time(node.get("issuedOn")) is None:
+                raise failure("structure", INVALID, reason="bad_date", field="Assertion.issuedOn")
         if "expires" in node and parse_time(node.get("expires")) is None:
             raise failure("structure", INVALID, reason="bad_date", field="Assertion.expires")
 
 
-def _resolve(session: Session, node: Any, depth: int, kind: str, legacy: bool) -> dict:
-    """An embedded node as is, or the document an IRI points to (fetched, legacy-upgraded)."""
-    if isinstance(node, str) and is_http_url(node):
-        doc = session.get_json(node, ACCEPT_JSON, depth)
-        if kind == "BadgeClass":
-            doc = upgrade_badgeclass(doc, node)
-        elif kind == "Profile":
-            doc = upgrade_issuer(doc, node)
-        if id_of(doc) is None:
-            doc = {**doc, "id": node}
-    elif isinstance(node, dict):
-        doc = upgrade_badgeclass(node, None) if kind == "BadgeClass" else node
-        doc = upgrade_issuer(doc, None) if kind == "Profile" else doc
+def _upgrade(doc: dict, kind: str) -> dict:
+    if kind == "BadgeClass":
+        return upgrade_badgeclass(doc, id_of(doc))
+    return upgrade_issuer(doc, id_of(doc))
+
+
+def resolve(session: Session, node: Any, depth: int, kind: str, version: str) -> dict:
+    """The authoritative BadgeClass / Profile a reference names, upgraded and checked."""
+    if version == "0.5":
+        # OB 0.5 embeds both, without ids (the issuer's "id" is its origin): they are part of the
+        # assertion, which was fetched from its own URL; the origin check ties them to it.
+        doc = _upgrade(node, kind) if isinstance(node, dict) else node
     else:
-        raise failure("structure", INVALID, reason="missing", field=kind)
-    require(doc, kind, legacy)
+        doc = _upgrade(authoritative(session, node, depth, field=_FIELDS[kind]), kind)
+    require(doc, kind, version)
     return doc
 
 
-def check_contexts(session: Session, *docs: Any, core: tuple[str, ...] = OB2_CONTEXTS) -> None:
-    """No canonicalization here: a context outside the store is a warning and its terms are ignored."""
-    store = session.store
-    if store is None:  # nothing to compare with; OB 2.0 needs no canonicalization anyway
-        return
-    seen: set[str] = set()
-
-    def walk(node: Any, level: int) -> None:
-        if level > 8:
-            return
-        if isinstance(node, dict):
-            for value in as_list(node.get("@context")):
-                if isinstance(value, dict):
-                    if "inline" not in seen:
-                        seen.add("inline")
-                        session.warn("context", reason="inline")
-                elif isinstance(value, str) and value not in core and value not in seen:
-                    seen.add(value)
-                    if not store.has(value):
-                        session.warn("context", reason="unknown", url=value)
-            for key, value in node.items():
-                if key != "@context":
-                    walk(value, level + 1)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, level + 1)
-
-    for doc in docs:
-        walk(doc, 0)
-
-
-def check_origin(session: Session, assertion_id: str, issuer: dict, depth: int) -> None:
-    """OB 2.0 hosted verification policy (validator-core `hosted_id_in_verification_scope`)."""
+def origin_problem(session: Session, assertion_id: str, issuer: dict, depth: int) -> Check | None:
+    """The failing `hosted_origin` check, or None when the assertion is in the issuer's hosted
+    verification policy (validator-core `hosted_id_in_verification_scope`)."""
     issuer_id = id_of(issuer) or ""
     policy = issuer.get("verification")
-    if isinstance(policy, str):
-        policy = session.get_json(policy, ACCEPT_JSON, depth)
+    if isinstance(policy, str) or (isinstance(policy, dict) and is_http_url(id_of(policy))):
+        policy = authoritative(session, policy, depth, field="issuer.verification")
     policy = policy if isinstance(policy, dict) else {}
     if not is_http_url(issuer_id):
-        session.warn("hosted_origin", reason="issuer_not_http", issuer=issuer_id)
-        return
+        # Nothing ties the badge to an issuer with a web identity: it can never count as a
+        # partner's (eligibility keys on issuer ids), so this is said, not failed.
+        return Check("hosted_origin", False, Level.WARNING, {"reason": "issuer_not_http", "issuer": issuer_id})
     starts = [s for s in as_list(policy.get("startsWith")) if isinstance(s, str)]
     if starts and not any(assertion_id.startswith(s) for s in starts):
-        session.fail("hosted_origin", INVALID, reason="starts_with", id=assertion_id, allowed=starts)
-        return
+        return Check("hosted_origin", False, Level.ERROR,
+                     {"reason": "starts_with", "id": assertion_id, "allowed": starts})
     origins = [o.lower() for o in as_list(policy.get("allowedOrigins")) if isinstance(o, str)]
     origins = origins or [authority(issuer_id)]
     origin = authority(assertion_id)
     if origin not in origins:
-        session.fail("hosted_origin", INVALID, reason="origin", origin=origin, allowed=origins)
-        return
-    session.ok("hosted_origin", origin=origin)
+        return Check("hosted_origin", False, Level.ERROR, {"reason": "origin", "origin": origin, "allowed": origins})
+    return None
+
+
+def check_origin(session: Session, assertion_id: str, issuer: dict, depth: int) -> None:
+    problem = origin_problem(session, assertion_id, issuer, depth)
+    if problem is None:
+        session.ok("hosted_origin", origin=authority(assertion_id))
+    elif problem.level is Level.WARNING:
+        session.add(problem)
+    else:
+        session.record(INVALID, problem)
 
 
 def check_dates(session: Session, issued_on: Any, expires: Any) -> None:
@@ -161,22 +152,59 @@ def check_dates(session: Session, issued_on: Any, expires: Any) -> None:
                    expires=str(expires) if expires is not None else None)
 
 
+def read_assertion(session: Session, doc: dict, url: str | None = None) -> tuple[dict, str]:
+    """(the assertion in OB 2.0 shape and canonical terms, its version)."""
+    version = detect_version(doc) or "2.0"
+    if version in ("1.1", "2.0"):
+        doc = read_ob2(session, doc)
+    return upgrade_assertion(doc, version, url), version
+
+
+def verification_type(assertion: dict) -> str:
+    verification = assertion.get("verification")
+    vtype = verification.get("type") if isinstance(verification, dict) else verification
+    return str(vtype).split(":")[-1]
+
+
 def hosted_url(doc: dict, verify_url: str | None) -> str | None:
-    """Where a submitted OB 0.5–2.0 JSON assertion is hosted: the SVG `verify`, `id`, `verify.url`."""
+    """Where a submitted assertion (canonical reading) is hosted: the SVG `verify`, `id`,
+    `verification.url` (Moodle, OB 1.0 `verify.url`)."""
     if is_http_url(verify_url):
         return verify_url
     if is_http_url(doc.get("id")):
         return doc["id"]
-    verify = doc.get("verify")
-    if isinstance(verify, dict) and is_http_url(verify.get("url")):
-        return verify["url"]
+    verification = doc.get("verification")
+    if isinstance(verification, dict) and is_http_url(verification.get("url")):
+        return verification["url"]
     return None
 
 
-def _revoked_stub(session: Session, doc: dict, url: str) -> Credential:
-    reason = doc.get("revocationReason") if isinstance(doc.get("revocationReason"), str) else None
-    session.revoke("revoked", url=url, revocationReason=reason)
-    return normalize_ob2(doc, doc.get("badge"), None, version=detect_version(doc) or "2.0")
+def revoked(session: Session, url: str, submitted: dict | None, body: dict | None = None, *,
+            version: str = "2.0", reason: str | None = None, **params: Any) -> Credential:
+    """A hosted assertion its issuer's server calls revoked (410 Gone, or `revoked: true`).
+
+    The stripped answer (`body`) rarely names its badge: the badge the body or the learner's own
+    copy (`submitted`, canonical) links to is followed, and the issuer is kept on the verdict only
+    when it is authoritative and its hosted verification policy covers `url` — so that eligibility
+    says "revoked" rather than "not a partner's". The learner's copy still says whose badge it is
+    (recipient); its dates are not reported (never authenticated). Nothing here can fail the
+    verdict: the issuer's own server said "revoked".
+    """
+    session.revoke("revoked", url=url, revocationReason=reason, **params)
+    base = {k: v for k, v in (submitted or {}).items() if k not in ("issuedOn", "expires")}
+    base["id"] = url
+    hint = (body or {}).get("badge") or base.get("badge")
+    badge = issuer = None
+    if hint is not None:
+        try:
+            badge = resolve(session, hint, 1, "BadgeClass", version)
+            issuer = resolve(session, badge["issuer"], 2, "Profile", version)
+            if origin_problem(session, url, issuer, 3) is not None:
+                issuer = None
+        except Unavailable:
+            badge = badge if isinstance(badge, dict) else (hint if isinstance(hint, dict) else None)
+            issuer = None
+    return normalize_ob2(base, badge, issuer, version=version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,38 +214,43 @@ class Refetch:
     url: str
 
 
-def check_hosted(session: Session, doc: dict, url: str, final_url: str, *,
-                 refetched: bool = False) -> Credential | Refetch:
-    """The hosted assertion `doc` fetched from `url` (final URL after redirects: `final_url`)."""
-    if doc.get("revoked") is True:
-        return _revoked_stub(session, doc, url)
-    version = detect_version(doc) or "2.0"
-    assertion = upgrade_assertion(doc, version, url)
+def check_hosted(session: Session, doc: dict, url: str, final_url: str, *, refetched: bool = False,
+                 submitted: dict | None = None) -> Credential | Refetch:
+    """The hosted assertion `doc` fetched from `url` (final URL after redirects: `final_url`).
+
+    `submitted`: the learner's own copy (canonical), if any — used only for a revoked badge.
+    """
+    try:
+        assertion, version = read_assertion(session, doc, final_url)
+    except Unavailable as exc:
+        session.record(exc.category, exc.check)
+        return Credential(id=url, proof="hosted")
+    if assertion.get("revoked") is True:
+        reason = assertion.get("revocationReason")
+        return revoked(session, url, submitted, assertion, version=version,
+                       reason=reason if isinstance(reason, str) else None)
     declared = id_of(assertion)
-    if declared not in (url, final_url):
-        if refetched or not is_http_url(declared):
-            session.fail("hosted_id", INVALID, reason="mismatch", url=url, id=declared)
+    if not same_url(declared, final_url):
+        if refetched or not is_http_url(declared) or same_url(declared, url):
+            session.fail("hosted_id", INVALID, reason="mismatch", url=final_url, id=declared)
             return normalize_ob2(assertion, assertion.get("badge"), None, version=version)
-        session.warn("hosted_id", reason="refetch", url=url, id=declared)
+        session.warn("hosted_id", reason="refetch", url=final_url, id=declared)
         return Refetch(declared)
-    session.ok("hosted_id", url=url)
-    legacy = version != "2.0"
+    session.ok("hosted_id", url=final_url)
     badge: Any = assertion.get("badge")
     issuer: Any = None
     try:
-        require(assertion, "Assertion", legacy)
-        verification = assertion.get("verification")
-        vtype = verification.get("type") if isinstance(verification, dict) else verification
-        if str(vtype).split(":")[-1] not in ("HostedBadge", "hosted"):
+        require(assertion, "Assertion", version)
+        if verification_type(assertion) not in ("HostedBadge", "hosted"):
             raise failure("structure", INVALID, reason="verification_type", expected="HostedBadge",
-                          found=str(vtype))
-        badge = _resolve(session, assertion["badge"], 1, "BadgeClass", legacy)
-        issuer = _resolve(session, badge["issuer"], 2, "Profile", legacy)
-        check_contexts(session, doc, badge, issuer)
-        check_origin(session, declared or url, issuer, 3)
+                          found=verification_type(assertion))
+        badge = resolve(session, assertion["badge"], 1, "BadgeClass", version)
+        issuer = resolve(session, badge["issuer"], 2, "Profile", version)
+        check_origin(session, declared, issuer, 3)
     except Unavailable as exc:
         session.record(exc.category, exc.check)
-    credential = normalize_ob2(assertion, badge, issuer, version=version, proof="hosted")
+    credential = normalize_ob2(assertion, badge, issuer if session.authentic else None,
+                               version=version, proof="hosted")
     if session.authentic:
         session.ok("revocation", reason="hosted")
         check_dates(session, assertion.get("issuedOn"), assertion.get("expires"))
@@ -225,46 +258,57 @@ def check_hosted(session: Session, doc: dict, url: str, final_url: str, *,
 
 
 def check_signed(session: Session, token: str, claims: dict, version: str) -> Credential:
-    """An OB 2.0 SignedBadge: RS256 JWS, key from `verification.creator` or `issuer.publicKey`."""
+    """An OB 2.0 SignedBadge: RS256 JWS; the key is the issuer's own (fetched from the issuer's
+    id, listed in its `publicKey`, owned by it), from `verification.creator` or `publicKey`."""
     from .proofs import verify_jws
 
-    assertion = upgrade_assertion(claims, version)
-    legacy = version != "2.0"
+    try:
+        assertion, version = read_assertion(session, claims)
+    except Unavailable as exc:
+        session.record(exc.category, exc.check)
+        return Credential(version=version, proof="signed")
     badge: Any = assertion.get("badge")
     issuer: Any = None
     try:
-        require(assertion, "Assertion", legacy)
-        verification = assertion.get("verification") if isinstance(assertion.get("verification"), dict) else {}
-        if str(verification.get("type")).split(":")[-1] not in ("SignedBadge", "signed"):
+        require(assertion, "Assertion", version)
+        if verification_type(assertion) not in ("SignedBadge", "signed"):
             raise failure("structure", INVALID, reason="verification_type", expected="SignedBadge",
-                          found=str(verification.get("type")))
-        badge = _resolve(session, assertion["badge"], 1, "BadgeClass", legacy)
-        issuer = _resolve(session, badge["issuer"], 2, "Profile", legacy)
-        check_contexts(session, claims, badge, issuer)
-        creator = verification.get("creator")
-        listed = [k for k in as_list(issuer.get("publicKey")) if id_of(k)]
-        candidates = [creator] if isinstance(creator, str) else listed
+                          found=verification_type(assertion))
+        verification = assertion.get("verification") if isinstance(assertion.get("verification"), dict) else {}
+        badge = resolve(session, assertion["badge"], 1, "BadgeClass", version)
+        issuer = resolve(session, badge["issuer"], 2, "Profile", version)
+        creator = id_of(verification.get("creator"))
+        listed = [k for k in as_list(issuer.get("publicKey")) if isinstance(k, (str, dict))]
+        candidates = [creator] if creator else listed
         if not candidates:
             raise failure("key_owner", INVALID, reason="no_key")
-        verified = _first_verifying_key(session, token, candidates, verify_jws)
-        session.ok("proof", format="signed", alg="RS256", key=id_of(verified[0]))
-        _check_key_owner(session, verified, creator, listed, issuer)
+        if creator and not any(same_url(creator, id_of(k)) for k in listed):
+            raise failure("key_owner", INVALID, reason="not_listed", key=creator, issuer=id_of(issuer))
+        key_id, owner = _first_verifying_key(session, token, candidates, verify_jws)
+        session.ok("proof", format="signed", alg="RS256", key=key_id)
+        if owner is not None and not same_url(owner, id_of(issuer)):
+            raise failure("key_owner", INVALID, reason="owner_mismatch", key=key_id, owner=owner,
+                          issuer=id_of(issuer))
+        session.ok("key_owner", key=key_id, issuer=id_of(issuer))
     except Unavailable as exc:
         session.record(exc.category, exc.check)
-    credential = normalize_ob2(assertion, badge, issuer, version=version, proof="signed")
+    credential = normalize_ob2(assertion, badge, issuer if session.authentic else None,
+                               version=version, proof="signed")
     if session.authentic and isinstance(issuer, dict):
         _check_revocation_list(session, issuer, assertion)
         check_dates(session, assertion.get("issuedOn"), assertion.get("expires"))
     return credential
 
 
-def _first_verifying_key(session: Session, token: str, candidates: list, verify_jws) -> tuple[Any, str | None]:
+def _first_verifying_key(session: Session, token: str, candidates: list, verify_jws) -> tuple[str | None, str | None]:
+    """(key id, owner) of the first candidate key whose signature verifies; each key document is
+    taken from its own id."""
     from .keys import UnusableKey, key_and_controller
 
     unavailable: Unavailable | None = None
     for candidate in candidates:
         try:
-            doc = candidate if isinstance(candidate, dict) else session.get_json(str(candidate), ACCEPT_JSON, 3)
+            doc = authoritative(session, candidate, 3, field="publicKey")
             key, owner = key_and_controller(doc)
         except Unavailable as exc:
             unavailable = unavailable or exc
@@ -273,37 +317,24 @@ def _first_verifying_key(session: Session, token: str, candidates: list, verify_
             unavailable = unavailable or failure("proof", INVALID, reason="bad_key", detail=str(exc))
             continue
         if verify_jws(token, key):
-            return (candidate if isinstance(candidate, str) else doc, owner)
-    if unavailable is not None and unavailable.category != INVALID:
+            return id_of(doc) or id_of(candidate), owner
+    if unavailable is not None:  # a key could not be had, or was refused: that is the finding
         raise unavailable
     raise failure("proof", INVALID, reason="bad_signature", format="signed")
 
 
-def _check_key_owner(session: Session, verified: tuple[Any, str | None], creator: Any,
-                     listed: list, issuer: dict) -> None:
-    key_id, owner = id_of(verified[0]), verified[1]
-    if isinstance(creator, str) and creator not in {id_of(k) for k in listed}:
-        raise failure("key_owner", INVALID, reason="not_listed", key=creator, issuer=id_of(issuer))
-    if owner is not None and owner != id_of(issuer):
-        raise failure("key_owner", INVALID, reason="owner_mismatch", key=key_id, owner=owner,
-                      issuer=id_of(issuer))
-    session.ok("key_owner", key=key_id, issuer=id_of(issuer))
-
-
 def _check_revocation_list(session: Session, issuer: dict, assertion: dict) -> None:
+    """The issuer's RevocationList, taken from its own id: any failure leaves the status unknown."""
     from .status import revocation_list_entry
 
-    list_url = id_of(issuer.get("revocationList"))
+    ref = issuer.get("revocationList")
+    list_url = id_of(ref)
     if not list_url:
         session.ok("revocation", reason="no_list")
         return
-    embedded = issuer["revocationList"]
     try:
-        if isinstance(embedded, dict) and "revokedAssertions" in embedded:
-            doc = embedded
-        else:
-            doc = session.get_json(list_url, ACCEPT_JSON, 3, client_error=UNKNOWN_STATUS,
-                                   server_error=UNKNOWN_STATUS)
+        doc = authoritative(session, ref, 3, field="revocationList", client_error=UNKNOWN_STATUS,
+                            server_error=UNKNOWN_STATUS)
     except Unavailable as exc:
         session.record(UNKNOWN_STATUS, exc.check)
         return

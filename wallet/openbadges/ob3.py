@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Check, Level
+from .nodes import same_url
 from .parse import OB3_CONTEXT_RE, OB3_TYPES, VC1_CONTEXT, VC2_CONTEXT, as_list, id_of, parse_time, types_of
 from .session import (
     ACCEPT_DID,
@@ -78,6 +79,36 @@ def structure_problem(credential: dict) -> dict | None:
     return None
 
 
+def check_jwt_contexts(session: Session, credential: dict) -> None:
+    """A VC-JWT is not canonicalized: a context outside the store is a warning, its terms ignored."""
+    store = session.store
+    if store is None:
+        return
+    seen: set[str] = set()
+
+    def walk(node: Any, level: int) -> None:
+        if level > 8:
+            return
+        if isinstance(node, dict):
+            for value in as_list(node.get("@context")):
+                if isinstance(value, dict):
+                    if "inline" not in seen:
+                        seen.add("inline")
+                        session.warn("context", reason="inline")
+                elif isinstance(value, str) and value not in seen:
+                    seen.add(value)
+                    if not store.has(value):
+                        session.warn("context", reason="unknown", url=value)
+            for key, value in node.items():
+                if key != "@context":
+                    walk(value, level + 1)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, level + 1)
+
+    walk(credential, 0)
+
+
 # --- key resolution --------------------------------------------------------------------------
 
 def _did_document(session: Session, did: str, depth: int) -> dict:
@@ -88,14 +119,46 @@ def _did_document(session: Session, did: str, depth: int) -> dict:
         if bare.startswith("did:key:"):
             return did_key_document(bare)
         if bare.startswith("did:web:"):
-            return session.get_json(did_web_url(bare), ACCEPT_DID, depth)
+            document = session.get_json(did_web_url(bare), ACCEPT_DID, depth)
+            if document.get("id") != bare:
+                # A DID document says who it is by its id: the one at did:web's URL must be that DID.
+                raise failure("authority", INVALID, reason="mismatch", field="did", url=did_web_url(bare),
+                              id=id_of(document))
+            return document
     except UnusableKey as exc:
         raise failure("proof", INVALID, reason="bad_key", key=did, detail=str(exc)) from None
     raise failure("proof", UNVERIFIABLE, reason="unsupported_did", key=did)
 
 
-def resolve_method(session: Session, vm_id: str, depth: int) -> tuple[Any, str | None]:
-    """(public key, controller) of a verification method: did:key, did:web or an https document."""
+def _https_method(session: Session, vm_id: str, depth: int, expected: str | None) -> dict:
+    """A verification method named by an https URL, taken from a document fetched from that URL
+    (without its fragment) which declares that URL as its id (Decision "Authority").
+
+    A method that claims the `expected` controller (the issuer) from a document other than the
+    controller's own counts only when the controller's document lists it too: otherwise anyone
+    could publish a key "controlled by" any issuer (SECURITY.md T60).
+    """
+    from .keys import find_verification_method
+    from .nodes import authoritative, plain
+
+    document = authoritative(session, vm_id.split("#", 1)[0], depth, field="verificationMethod",
+                             reader=plain)
+    method = document if document.get("id") == vm_id else find_verification_method(document, vm_id)
+    if method is None:
+        raise failure("key_owner", INVALID, reason="method_not_found", key=vm_id)
+    controller = method.get("controller") or method.get("owner")
+    if expected and same_url(controller, expected) and not same_url(controller, document.get("id")):
+        owner_doc = authoritative(session, controller, depth, field="controller", reader=plain)
+        if find_verification_method(owner_doc, vm_id) is None:
+            raise failure("key_owner", INVALID, reason="controller_unconfirmed", key=vm_id,
+                          controller=controller)
+    return method
+
+
+def resolve_method(session: Session, vm_id: str, depth: int,
+                   expected: str | None = None) -> tuple[Any, str | None]:
+    """(public key, controller) of a verification method: did:key, did:web or an https document.
+    `expected`: the controller the caller requires (the issuer id), confirmed when it is claimed."""
     from .keys import UnusableKey, find_verification_method, is_assertion_method, key_and_controller
 
     if not isinstance(vm_id, str) or not vm_id:
@@ -106,10 +169,7 @@ def resolve_method(session: Session, vm_id: str, depth: int) -> tuple[Any, str |
         if method is None or ("#" in vm_id and not is_assertion_method(document, vm_id)):
             raise failure("key_owner", INVALID, reason="not_assertion_method", key=vm_id)
     elif vm_id.startswith(("https://", "http://")):
-        document = session.get_json(vm_id, ACCEPT_JSON, depth)
-        method = document if document.get("id") == vm_id else find_verification_method(document, vm_id)
-        if method is None:
-            raise failure("key_owner", INVALID, reason="method_not_found", key=vm_id)
+        method = _https_method(session, vm_id, depth, expected)
     else:
         raise failure("proof", INVALID, reason="no_key", key=vm_id)
     try:
@@ -141,7 +201,7 @@ def check_data_integrity(session: Session, credential: dict, issuer_id: str, dep
     vm_id = proof.get("verificationMethod")
     vm_id = id_of(vm_id) if isinstance(vm_id, (str, dict)) else None
     try:
-        key, controller = resolve_method(session, vm_id or "", depth)
+        key, controller = resolve_method(session, vm_id or "", depth, expected=issuer_id)
     except Unavailable as exc:
         return Attempt.failed(exc)
     store = session.store
@@ -159,7 +219,7 @@ def check_data_integrity(session: Session, credential: dict, issuer_id: str, dep
         return Attempt(INVALID, [Check("proof", False, Level.ERROR,
                                        {"reason": "bad_signature", "format": suite})])
     checks = [Check("proof", True, Level.INFO, {"format": suite, "key": vm_id})]
-    if controller != issuer_id:
+    if controller != issuer_id and not same_url(controller, issuer_id):
         checks.append(Check("key_owner", False, Level.ERROR, {"reason": "controller_mismatch",
                                                               "key": vm_id, "controller": controller,
                                                               "issuer": issuer_id}))
@@ -200,7 +260,12 @@ def _published_jwk(session: Session, header: dict, issuer_id: str, depth: int) -
         fragment = kid.rsplit("#", 1)[-1]
         found = next((k for k in published if k.get("kid") in (kid, fragment)), None)
         if found is None and kid.startswith(("https://", "http://")) and not isinstance(given, dict):
-            given = session.get_json(kid, "application/jwk+json, application/json", depth)
+            try:  # the key document, only to compare its key material with the published set
+                given = session.get_json(kid, "application/jwk+json, application/json", depth)
+            except Unavailable as exc:
+                if exc.category != INVALID:
+                    raise
+                given = None
     if found is None and isinstance(given, dict):
         found = next((k for k in published if _same_key(k, given)), None)
     if found is None:

@@ -26,6 +26,15 @@ LIST_TYPES = {"BitstringStatusListCredential", "StatusList2021Credential"}
 ENTRY_TYPES = {"BitstringStatusListEntry", "StatusList2021Entry"}
 
 
+def _at_its_id(doc: dict, final_url: str, url: str) -> None:
+    """A status list counts only as fetched from its own id (Decision "Authority")."""
+    from .nodes import same_url
+
+    declared = id_of(doc)
+    if declared is not None and not same_url(declared, final_url):
+        raise failure("revocation", UNKNOWN_STATUS, reason="list_not_at_its_id", list=url, id=declared)
+
+
 def _unknown(exc: Unavailable) -> Unavailable:
     """Any failure around a status list means only that the status is unknown."""
     return Unavailable(UNKNOWN_STATUS, exc.check)
@@ -55,8 +64,11 @@ def _check_onedtech(session: Session, credential: dict, entry: dict, depth: int)
     url = id_of(entry)
     if not url:
         raise failure("revocation", UNKNOWN_STATUS, reason="no_list")
+    fetched = session.get_ok(url, ACCEPT_STATUS_LIST, depth, client_error=UNKNOWN_STATUS,
+                             server_error=UNKNOWN_STATUS)
     doc = session.get_json(url, ACCEPT_STATUS_LIST, depth, client_error=UNKNOWN_STATUS,
                            server_error=UNKNOWN_STATUS)
+    _at_its_id(doc, fetched.url, url)
     found = onedtech_revoked(doc, id_of(credential) or "")
     if found:
         session.revoke("revoked", list=url, revocationReason=found.get("revocationReason"))
@@ -112,6 +124,7 @@ def verified_status_list(session: Session, url: str, depth: int) -> dict:
         raise failure("revocation", UNKNOWN_STATUS, reason="bad_list", list=url) from None
     if not isinstance(doc, dict) or not types_of(doc) & LIST_TYPES:
         raise failure("revocation", UNKNOWN_STATUS, reason="bad_list", list=url)
+    _at_its_id(doc, fetched.url, url)
     outcome, checks = check_proofs_detached(session, doc, jwt, depth + 1)
     if outcome != OK:
         bad = next((c for c in checks if not c.ok), None)

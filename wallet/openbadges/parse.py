@@ -30,7 +30,7 @@ VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 OB3_CONTEXT_RE = re.compile(r"^https://purl\.imsglobal\.org/spec/ob/v3p0/(context(-3\.\d+\.\d+)?\.json"
                             r"|context/ob_v3p0\.jsonld)$")
 OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
-MAX_INPUT_BYTES = 2 * 1024 * 1024 + 1024  # an image upload cap (SECURITY.md decisions), plus slack
+MAX_INPUT_BYTES = 32 * 1024 * 1024  # the default cap: baking's image cap (callers set their own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +135,21 @@ def _unbake(data: bytes, fmt: str) -> Payload:
     raise BadgeInputError("no_badge", "empty badge payload", format=fmt)
 
 
-def detect(source: bytes | bytearray | str) -> Payload:
-    """What the input is. Bytes are a file's content; a str is a URL, JSON text or a compact JWS."""
+def detect(source: bytes | bytearray | str, max_bytes: int | None = None) -> Payload:
+    """What the input is. Bytes are a file's content; a str is a URL, JSON text or a compact JWS.
+
+    `max_bytes` (default MAX_INPUT_BYTES) caps the input before anything is parsed.
+    """
+    cap = MAX_INPUT_BYTES if max_bytes is None else max_bytes
     if isinstance(source, str):
-        if len(source) > MAX_INPUT_BYTES:
-            raise BadgeInputError("too_large", "the input is too large")
+        if len(source) > cap:
+            raise BadgeInputError("too_large", "the input is too large", max_bytes=cap)
         return classify_text(source, "text")
     if not isinstance(source, (bytes, bytearray)):
         raise BadgeInputError("not_a_badge", "unsupported input type")
     data = bytes(source)
-    if len(data) > MAX_INPUT_BYTES:
-        raise BadgeInputError("too_large", "the input is too large")
+    if len(data) > cap:
+        raise BadgeInputError("too_large", "the input is too large", max_bytes=cap)
     from .baking import sniff_format
 
     fmt = sniff_format(data)
@@ -178,11 +182,23 @@ def detect_version(doc: Any) -> str | None:
             return "1.1"
         return None
     recipient = doc.get("recipient")
-    if isinstance(recipient, str) and isinstance(doc.get("badge"), (dict, str)):
+    if isinstance(doc.get("verify"), dict) and ("recipient" in doc or "badge" in doc):
+        return "1.0"  # OB 1.0 marks itself by its `verify` object; its recipient must be an object
+    if isinstance(recipient, str) and isinstance(doc.get("badge"), dict):
         return "0.5"
-    if isinstance(recipient, dict) and ("verify" in doc or "badge" in doc):
+    if isinstance(recipient, dict) and "badge" in doc:
         return "1.0"
     return None
+
+
+ENDORSEMENT_TYPES = {"Endorsement", "EndorsementCredential"}
+
+
+def reject_endorsement(doc: Any) -> None:
+    """An OB 2.0 Endorsement or an OB 3.0 EndorsementCredential is a statement about a badge or an
+    issuer, not a badge: say so (its own input error code) instead of calling it invalid."""
+    if {t.rsplit(":", 1)[-1] for t in types_of(doc)} & ENDORSEMENT_TYPES:
+        raise BadgeInputError("endorsement", "an endorsement, not a badge")
 
 
 # --- legacy upgrade (OB 0.5 / 1.0 / 1.1 → 2.0 shape) -----------------------------------------
@@ -207,12 +223,12 @@ def upgrade_assertion(doc: dict, version: str, url: str | None = None) -> dict:
     out = dict(doc)
     out["@context"] = OB2_CONTEXTS[0]
     out["type"] = "Assertion"
-    verify = doc.get("verify") if isinstance(doc.get("verify"), dict) else {}
-    vtype = _VERIFY_TYPES.get(str(verify.get("type") or "hosted"), "HostedBadge")
-    if "verification" not in out:
-        out["verification"] = {"type": vtype}
-        if vtype == "SignedBadge" and is_http_url(verify.get("url")):
-            out["verification"]["creator"] = verify["url"]
+    # OB 1.x `verify: {type, url}` (read as `verification` when the document has a context).
+    verify = next((v for v in (doc.get("verify"), doc.get("verification")) if isinstance(v, dict)), {})
+    vtype = _VERIFY_TYPES.get(str(verify.get("type") or "hosted").rsplit(":", 1)[-1], "HostedBadge")
+    out["verification"] = {"type": vtype}
+    if vtype == "SignedBadge" and is_http_url(verify.get("url")):
+        out["verification"]["creator"] = verify["url"]
     out.pop("verify", None)
     if verify.get("url") and vtype == "HostedBadge":
         out["id"] = verify["url"] if not is_http_url(doc.get("id")) else doc["id"]

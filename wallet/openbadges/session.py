@@ -75,6 +75,12 @@ class Session:
     def warn(self, check_id: str, **params: Any) -> None:
         self.add(Check(check_id, False, Level.WARNING, params))
 
+    def warn_once(self, check_id: str, **params: Any) -> None:
+        """A warning, unless the same one was already given (e.g. one unknown context, many nodes)."""
+        check = Check(check_id, False, Level.WARNING, params)
+        if check not in self.checks:
+            self.add(check)
+
     def note(self, check_id: str, **params: Any) -> None:
         """A failing check whose flag the caller sets (expired, not yet valid)."""
         self.add(Check(check_id, False, Level.ERROR, params))

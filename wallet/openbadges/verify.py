@@ -11,6 +11,7 @@ gives a Verdict.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,17 +29,22 @@ from .parse import (
     normalize_ob2,
     normalize_ob3,
     parse_time,
+    reject_endorsement,
     upgrade_assertion,
 )
-from .session import ACCEPT_HOSTED, INVALID, UNVERIFIABLE, Session
+from .session import ACCEPT_HOSTED, INVALID, UNVERIFIABLE, Session, Unavailable
 
 MAX_IMAGE_HOPS = 1   # a hosted URL answering a baked image that names another URL: followed once
 
 
 def verify(source: bytes | str, fetch: FetchFn | None = None, recipients: Iterable[str] = (),
-           now: datetime | None = None, contexts: Any = None) -> Verdict:
-    """Verify a badge (bytes of a PNG/SVG/JSON/JWS file, or a URL / JSON / JWS string)."""
-    payload = detect(source)
+           now: datetime | None = None, contexts: Any = None, max_bytes: int | None = None) -> Verdict:
+    """Verify a badge (bytes of a PNG/SVG/JSON/JWS file, or a URL / JSON / JWS string).
+
+    `max_bytes` caps the input (the caller's business: a web upload has its own); None means the
+    image cap of baking (32 MiB), so that any badge image a tool can bake can be verified.
+    """
+    payload = detect(source, max_bytes)
     moment = now or datetime.now(UTC)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     session = Session(fetch or offline_fetch, moment, contexts)
@@ -50,6 +56,10 @@ def verify(source: bytes | str, fetch: FetchFn | None = None, recipients: Iterab
         # Hostile shapes that slipped past the checks: never a crash, never "valid".
         session.fail("structure", INVALID, reason="malformed", detail=type(exc).__name__)
         credential = Credential()
+    if not session.authentic:
+        # The issuer a verdict names is always an authoritative one (PROTOCOLS.md Decisions):
+        # when authenticity failed, nothing says who issued it.
+        credential = replace(credential, issuer_id=None, issuer_name=None, issuer_url=None)
     credential = credential.with_source(payload.text, payload.source_format)
     session.checks.insert(0, Check("input", True, Level.INFO,
                                    {"format": payload.source_format, "version": credential.version}))
@@ -80,30 +90,32 @@ def _from_document(session: Session, doc: dict, verify_url: str | None = None) -
     version = detect_version(doc)
     if version is None:
         raise BadgeInputError("not_a_badge", "JSON that is not an Open Badge")
+    reject_endorsement(doc)
     if version == "3.0":
         return _ob3(session, doc, None)
-    assertion = upgrade_assertion(doc, version)
-    verification = assertion.get("verification")
-    vtype = verification.get("type") if isinstance(verification, dict) else verification
-    url = ob2.hosted_url(doc, verify_url)
-    if str(vtype).split(":")[-1] in ("SignedBadge", "signed") and verify_url is None:
+    try:
+        assertion, version = ob2.read_assertion(session, doc)
+    except Unavailable as exc:
+        session.record(exc.category, exc.check)
+        return Credential(version=version)
+    url = ob2.hosted_url(assertion, verify_url)
+    if ob2.verification_type(assertion) in ("SignedBadge", "signed") and verify_url is None:
         session.fail("structure", INVALID, reason="signed_without_jws")
         return normalize_ob2(assertion, assertion.get("badge"), None, version=version, proof="signed")
     if url is None:
         session.fail("structure", INVALID, reason="no_hosted_url")
         return normalize_ob2(assertion, assertion.get("badge"), None, version=version)
-    return _from_url(session, url, submitted=(doc, version))
+    return _from_url(session, url, submitted=(assertion, version))
 
 
 def _fallback(submitted: tuple[dict, str] | None, url: str) -> Credential:
-    """What to show when the hosted copy cannot be had: the submitted copy (never authenticated)."""
+    """What to show when the hosted copy cannot be had: the submitted copy, never authenticated,
+    so it names no issuer."""
     if submitted is None:
         return Credential(id=url, proof="hosted")
-    doc, version = submitted
-    assertion = upgrade_assertion(doc, version)
+    assertion, version = submitted
     badge = assertion.get("badge") if isinstance(assertion.get("badge"), dict) else None
-    issuer = badge.get("issuer") if badge else None
-    return normalize_ob2(assertion, badge or assertion.get("badge"), issuer, version=version)
+    return normalize_ob2(assertion, badge or assertion.get("badge"), None, version=version)
 
 
 def _from_url(session: Session, url: str, submitted: tuple[dict, str] | None = None, *,
@@ -115,8 +127,10 @@ def _from_url(session: Session, url: str, submitted: tuple[dict, str] | None = N
         session.fail("fetch", UNVERIFIABLE, url=url, reason=exc.reason)
         return _fallback(submitted, url)
     if fetched.status == 410:
-        session.revoke("revoked", url=url, http_status=410)
-        return _fallback(submitted, url)
+        # Decision: 410 Gone means revoked, whatever body comes with it (Moodle's declares the
+        # URL without `&obversion=2`).
+        return ob2.revoked(session, url, submitted[0] if submitted else None, http_status=410,
+                           version=submitted[1] if submitted else "2.0")
     if not 200 <= fetched.status < 300:
         category = INVALID if 400 <= fetched.status < 500 else UNVERIFIABLE
         session.fail("fetch", category, url=url, status=fetched.status, reason="http_status")
@@ -130,6 +144,8 @@ def _from_url(session: Session, url: str, submitted: tuple[dict, str] | None = N
         try:
             return _from_jws(session, inner.text.strip())
         except BadgeInputError as exc:
+            if exc.code == "endorsement":
+                raise
             session.fail("structure", INVALID, url=url, reason="not_a_badge", detail=exc.code)
             return _fallback(submitted, url)
     if inner.kind == "url":
@@ -146,12 +162,14 @@ def _from_url(session: Session, url: str, submitted: tuple[dict, str] | None = N
         session.fail("structure", INVALID, url=url, reason="not_json")
         return _fallback(submitted, url)
     version = detect_version(doc)
+    reject_endorsement(doc)
     if version == "3.0":
         return _ob3(session, doc, None)
     if version is None and doc.get("revoked") is not True:
         session.fail("structure", INVALID, url=url, reason="not_an_assertion")
         return _fallback(submitted, url)
-    result = ob2.check_hosted(session, doc, url, fetched.url, refetched=refetched)
+    result = ob2.check_hosted(session, doc, url, fetched.url, refetched=refetched,
+                              submitted=submitted[0] if submitted else None)
     if isinstance(result, ob2.Refetch):
         return _from_url(session, result.url, submitted, refetched=True, hops=hops)
     return result
@@ -205,7 +223,9 @@ def _from_jws(session: Session, token: str) -> Credential:
         return normalize_ob2(upgrade_assertion(inner, version), inner.get("badge"), None,
                              version=version, proof="signed")
     if isinstance(claims.get("vc"), dict):
+        reject_endorsement(claims["vc"])
         return _ob3(session, claims["vc"], (token, header, claims))
+    reject_endorsement(claims)
     version = detect_version(claims)
     if version == "3.0":
         return _ob3(session, claims, (token, header, claims))
@@ -220,7 +240,7 @@ def _ob3(session: Session, credential: dict, jwt: tuple[str, dict, dict] | None)
         session.fail("structure", INVALID, **problem)
         return normalize_ob3(credential, proof="vc-jwt" if jwt else "none")
     if jwt is not None:
-        ob2.check_contexts(session, credential, core=())
+        ob3.check_jwt_contexts(session, credential)
     proof = ob3.check_proofs(session, credential, jwt, 1)
     if session.authentic:
         ob3_status.check_status(session, credential, 1)

@@ -24,6 +24,7 @@ from ..openbadges.fetching import MemoFetcher
 from ..openbadges.identity import identity_matches
 from ..openbadges.model import Verdict
 from . import images
+from .rules import RULES_VERSION
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 20
@@ -210,6 +211,7 @@ def apply_verdict(badge: Badge, verdict: Verdict) -> None:
     badge.matched = bool(verdict.recipient_matched)
     badge.verdict = json.dumps(data)
     badge.checked_at = _parse_time(verdict.checked_at) or utcnow()
+    badge.rules_version = RULES_VERSION
 
 
 def recipient_hint(identities: Iterable) -> dict[str, Any]:
@@ -263,6 +265,7 @@ def reverify(session: Session, badge: Badge, http, now: datetime | None = None) 
         verdict = verify(source, fetch=MemoFetcher(http.fetch), recipients=recipients, now=now)
     except (BadgeInputError, FetchError):
         badge.checked_at = utcnow()
+        badge.rules_version = RULES_VERSION  # tried under these rules: the upgrade pass is done with it
         session.commit()
         return badge
     old = badge.status

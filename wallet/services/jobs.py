@@ -18,9 +18,11 @@ class Report:
     claims: str = ""
     syncs: int = 0
     purged: dict = field(default_factory=dict)
+    upgrade: str = ""
 
     def summary(self) -> str:
-        line = f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
+        line = f"{self.upgrade}; " if self.upgrade else ""
+        line += f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
         line += f"; {self.syncs} partner sync(s)"
         if any(self.purged.values()):
             line += "; purged " + ", ".join(f"{count} {kind}" for kind, count in self.purged.items() if count)
@@ -28,11 +30,16 @@ class Report:
 
 
 def run_due(app: Flask, now=None) -> Report:
-    """One round of background work: claim deliveries first (a learner is waiting), then
-    re-verifications."""
-    from . import claims, connections, personal_data
+    """One round of background work: badges judged under older verifier rules first (a claim they
+    no longer support must be stopped before it is delivered), then claim deliveries (a learner is
+    waiting), then re-verifications."""
+    from . import claims, connections, personal_data, upgrade
 
     report = Report()
+    upgraded = upgrade.run(app, now=now)
+    if upgraded.reverified:
+        report.upgrade = upgraded.summary()
+        report.changed.extend(upgraded.changed)
     report.claims = claims.deliver_due(app, now=now).summary()
     report.syncs = connections.run_due_syncs(app, now=now)
     report.purged = personal_data.purge(app, now=now)

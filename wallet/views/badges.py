@@ -47,7 +47,7 @@ def index():
 @limiter.limit("20 per minute", methods=["POST"])
 def import_badges():
     if request.method == "GET":
-        return render_template("badges/import.html")
+        return _import_page()
     session, user, http = get_session(), _user(), _http()
     results: list[service.ImportItem] = []
     uploads = []
@@ -64,10 +64,15 @@ def import_badges():
     if request.form.get("text", "").strip():
         results.append(service.import_text(session, user, request.form["text"], http, label=_("texte collé")))
     if not results:
-        return render_template("badges/import.html",
-                               error=_("Choisissez une image de badge, collez un lien ou le texte d'un badge.")), 400
+        return _import_page(error=_("Choisissez une image de badge, collez un lien ou le texte d'un badge.")), 400
     lines = [_result_line(item) for item in results]
     return render_template("badges/import_results.html", lines=lines, status_label=status_label)
+
+
+def _import_page(**context):
+    """The import form; it states the server's caps so the browser can check them first."""
+    return render_template("badges/import.html", max_file_bytes=service.MAX_FILE_BYTES,
+                           max_mb=service.MAX_FILE_BYTES // (1024 * 1024), max_files=service.MAX_FILES, **context)
 
 
 def _result_line(item: service.ImportItem) -> dict:

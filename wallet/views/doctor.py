@@ -36,6 +36,10 @@ DIAGNOSES = {
                        _l("Demandez à l'émetteur une version corrigée du badge.")),
     "too_deep": (_l("Ce badge est mal formé (structure trop profonde)."),
                  _l("Demandez à l'émetteur une version corrigée du badge.")),
+    "endorsement": (_l("Ce document est une recommandation (« endorsement ») d'un badge ou d'un organisme, "
+                       "pas un badge."),
+                    _l("Une recommandation ne se range pas dans le portefeuille. Importez le badge lui-même : "
+                       "son image PNG ou SVG, ou son lien.")),
     "not_a_badge": (_l("Ce contenu n'est pas un Open Badge."),
                     _l("Vérifiez que vous avez choisi le bon fichier ou copié le bon lien.")),
     "bad_jws": (_l("La signature de ce badge est illisible ou utilise une méthode refusée."),

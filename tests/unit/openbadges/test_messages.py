@@ -30,7 +30,7 @@ def emitted_outcomes() -> set[tuple[str, str]]:
         r'Check\("(\w+)", (?:True|False), Level\.\w+,\s*\{"reason": "(\w+)"',
         r'Check\("(\w+)", (?:True|False), Level\.\w+,\s*\n\s*\{"reason": "(\w+)"',
     ]
-    for name in ("ob2.py", "ob3.py", "ob3_status.py", "verify.py", "session.py"):
+    for name in ("ob2.py", "ob3.py", "ob3_status.py", "verify.py", "session.py", "nodes.py"):
         source = (CORE / name).read_text()
         for pattern in patterns:
             pairs |= set(re.findall(pattern, source))

@@ -49,7 +49,7 @@ def test_detect_baked_png_keeps_the_payload_exactly():
     ("ftp://x.example/a", "not_a_badge"),
     (b"\x00" * 10, "not_a_badge"),
     (12, "not_a_badge"),
-    ("x" * (3 * 1024 * 1024), "too_large"),
+    ("x" * (33 * 1024 * 1024), "too_large"),
 ])
 def test_detect_refuses(source, code):
     with pytest.raises(BadgeInputError) as raised:
@@ -158,3 +158,16 @@ def test_normalize_ob3_prefers_the_achievement_display():
     assert (c.issued_on, c.expires) == ("2025-01-10T00:00:00Z", "2026-01-10T00:00:00Z")
     assert c.identities[0].type == "email" and c.subject_id == "did:example:1"
     assert json.dumps(c.tags)  # plain JSON-safe values
+
+
+def test_the_input_cap_belongs_to_the_caller():
+    """Item 5 of issue 12: the library's default is baking's image cap; a caller sets its own."""
+    from wallet.openbadges.baking import MAX_IMAGE_BYTES
+    from wallet.openbadges.parse import MAX_INPUT_BYTES
+
+    assert MAX_INPUT_BYTES == MAX_IMAGE_BYTES
+    text = "https://issuer.example/a/" + "x" * 2000
+    assert detect(text).kind == "url"
+    with pytest.raises(BadgeInputError) as raised:
+        detect(text, max_bytes=1000)
+    assert raised.value.code == "too_large" and raised.value.params["max_bytes"] == 1000

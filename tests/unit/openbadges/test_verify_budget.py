@@ -80,10 +80,22 @@ def test_memo_fetcher_does_not_cache_failures():
     assert len(calls) == 2
 
 
-def test_embedded_issuer_needs_no_fetch(fake_server):
+def test_embedded_issuer_is_fetched_once_from_its_own_id(fake_server):
+    """Decision "Authority": an embedded node with an http(s) id is only a hint."""
     factory = BadgeFactory(fake_server)
     hosted = factory.ob2_hosted()
     issuer = dict(hosted.issuer)
     fake_server.json("/badges/1", dict(hosted.badge, issuer=issuer))
     verdict = verify(json.dumps(hosted.assertion), fetch=factory.fetch, now=NOW)
-    assert verdict.status.value == "valid" and fake_server.hits["/issuer"] == 0
+    assert verdict.status.value == "valid" and fake_server.hits["/issuer"] == 1
+
+
+def test_embedded_issuer_without_an_http_id_needs_no_fetch(fake_server):
+    factory = BadgeFactory(fake_server)
+    hosted = factory.ob2_hosted()
+    issuer = dict(hosted.issuer, id="urn:uuid:0b9e4c1a-5d6f-4a7b-8c9d-0e1f2a3b4c5d")
+    fake_server.json("/badges/1", dict(hosted.badge, issuer=issuer))
+    verdict = verify(hosted.url, fetch=factory.fetch, now=NOW)
+    # Part of an authentic badge class, but with no web identity: said, never a partner's.
+    assert fake_server.hits["/issuer"] == 0 and verdict.credential.issuer_id == issuer["id"]
+    assert [c.params["reason"] for c in verdict.checks if c.id == "hosted_origin"] == ["issuer_not_http"]

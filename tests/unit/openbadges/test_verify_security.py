@@ -39,11 +39,31 @@ def test_t22_a_proof_context_is_never_fetched(factory):
     assert factory.server.hits["/ctx.json"] == 0
 
 
-def test_t23_inline_context_is_flagged(factory):
+def test_t23_contradictory_inline_context_is_invalid(factory):
     hosted = factory.ob2_hosted()
     factory.server.json("/assertions/1", dict(hosted.assertion, **{"@context": [OB2, {"badge": "@id"}]}))
     verdict = verify(hosted.url, fetch=factory.fetch, now=NOW)
-    assert [c.params["reason"] for c in verdict.checks if c.id == "context"] == ["inline"]
+    assert verdict.status.value == "invalid"
+    assert [c.params["reason"] for c in verdict.checks if c.id == "context"] == ["unreadable"]
+
+
+def test_t23_inline_context_that_moves_a_term_away_is_read_as_json_ld_says(factory):
+    """`badge` redefined to another vocabulary is no longer the OB badge: the assertion lacks one."""
+    hosted = factory.ob2_hosted()
+    factory.server.json("/assertions/1", dict(hosted.assertion, **{
+        "@context": [OB2, {"badge": {"@id": "http://evil.example/badge", "@type": "@id"}}]}))
+    verdict = verify(hosted.url, fetch=factory.fetch, now=NOW)
+    assert verdict.status.value == "invalid"
+    assert verdict.check("structure").params["field"] == "Assertion.badge"
+    assert [c.params["reason"] for c in verdict.checks if c.id == "context"] == ["inline_read"]
+
+
+def test_t23_harmless_inline_context_is_read(factory):
+    hosted = factory.ob2_hosted()
+    factory.server.json("/assertions/1", dict(hosted.assertion, **{
+        "@context": [OB2, {"note": "http://example.org/note"}], "note": "hello"}))
+    verdict = verify(hosted.url, fetch=factory.fetch, now=NOW)
+    assert verdict.status.value == "valid"
 
 
 @pytest.mark.parametrize("identity, salt", [
