@@ -95,6 +95,9 @@ def app_config(tmp_path):
         "DATABASE_URL": TEST_PG_URL or f"sqlite:///{tmp_path / 'wallet.db'}",
         "BASE_URL": "http://127.0.0.1:5000",
         "MAIL_BACKEND": "memory",
+        # Mail is sent at commit, inside the request, so tests read it right after the response;
+        # tests/web/test_mail_outbox.py covers the real after-response path.
+        "MAIL_SEND_INLINE": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "INSTANCE_TMP": str(tmp_path),
     }
@@ -157,3 +160,4 @@ def _postgres_tests_need_postgresql(request):
             "this test needs PostgreSQL: export WALLET_TEST_DATABASE_URL "
             "(`scripts/pg_cluster.sh start` prints one; .ci/run does it all)"
         )
+

@@ -152,7 +152,7 @@ def test_reset_answers_alike_and_link_works_once(client, outbox, app):
     assert login(client, password=new).status_code == 302
     logout(client)
     again = post_form(client, path, password="encore une autre phrase", password_confirm="encore une autre phrase")
-    assert again.status_code == 400 and "pas valide" in unescape(again.text)
+    assert again.status_code == 400 and "Ce lien a déjà servi" in unescape(again.text)
 
 
 @pytest.mark.parametrize("target", [
