@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-CASE_MODULES = ["bench.cases_core", "bench.cases_wallet", "bench.cases_sync", "bench.cases_share"]
+CASE_MODULES = ["bench.cases_core", "bench.cases_wallet", "bench.cases_sync", "bench.cases_share",
+                "bench.cases_accounts"]
 
 
 @dataclass(frozen=True)
