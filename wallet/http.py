@@ -123,9 +123,8 @@ def address_allowed(ip: Address) -> bool:
 
 def _never_allowed(ip: Address) -> bool:
     """Addresses refused even for an allowlisted pair (0.0.0.0 reaches every local service)."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if any(_never_allowed(v4) for v4 in embedded_ipv4(ip)):
-            return True
+    if isinstance(ip, ipaddress.IPv6Address) and any(_never_allowed(v4) for v4 in embedded_ipv4(ip)):
+        return True
     return ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255")
 
 

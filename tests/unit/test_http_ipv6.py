@@ -14,8 +14,11 @@ import socket
 
 import pytest
 
-from tests.unit.test_http import LD, FakeResolver, connects, reason  # noqa: F401 (connects: fixture)
+from tests.unit import test_http
+from tests.unit.test_http import LD, FakeResolver, reason
 from wallet.http import SafeHttp, address_allowed, embedded_ipv4
+
+connects = test_http.connects  # the connect spy fixture
 
 REFUSED = [
     "::127.0.0.1", "::7f00:1",          # IPv4-compatible loopback (::/96)
