@@ -61,6 +61,7 @@ def test_registration_answers_before_the_mail_is_sent_and_the_mail_follows(app, 
         if known:
             assert _post_form(opener, base, "/inscription", **form) == 200
             assert smtp.received.wait(5)
+            _wait_until_deleted(app)
             smtp.received.clear()
         smtp.gate.clear()  # the relay now holds every new session before its greeting
         # The answer comes while the relay holds the mail (urllib would time out otherwise).
