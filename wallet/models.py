@@ -477,15 +477,15 @@ class OutgoingMail(Base):
     last_error: Mapped[str] = mapped_column(String(200), default="")
 
 
-class LoginThrottle(Base):
-    """The per-account login backstop (SECURITY.md T61), keyed by an HMAC of the address typed,
-    whether or not an account has it (so the backstop itself reveals nothing). Past a number of
-    failures from anywhere, attempts for the address are slowed down: each must wait a growing
-    delay after the last failure, unless the browser is a known device or was unlocked by mail."""
+class AddressThrottle(Base):
+    """A counter per typed e-mail address and purpose (services/throttles.py), keyed by an HMAC
+    of both — whether or not an account has the address, so the counters reveal nothing, and no
+    address is stored. Used by the login backstop (SECURITY.md T61: failures, and the moment the
+    next attempt is allowed) and by password resets (mails per address and hour)."""
 
-    __tablename__ = "login_throttles"
+    __tablename__ = "address_throttles"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -134,3 +134,30 @@ def test_an_expired_link_is_refused_with_a_clear_message(client, app, outbox, mo
 def test_an_unknown_token_is_refused(client, app, outbox):
     r = post_form(client, "/confirmer/" + "A" * 43)
     assert r.status_code == 400 and "Ce lien n'est pas valide" in unescape(r.text)
+
+
+def test_reset_mails_per_address_are_limited_whoever_asks(client, app, outbox):
+    from wallet.services.accounts import MAILS_PER_ADDRESS_HOUR
+
+    registered_user(client, outbox)
+    logout(client)
+    before = len(outbox)
+    for n in range(MAILS_PER_ADDRESS_HOUR + 2):  # from several machines: the per-IP limit is not what stops it
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
+        assert post_form(other, "/mot-de-passe-oublie", email="ana@example.org").status_code == 200
+    assert len(outbox) == before + MAILS_PER_ADDRESS_HOUR
+
+
+def test_registration_mails_per_address_are_limited_too(client, app, outbox):
+    from wallet.services.accounts import MAILS_PER_ADDRESS_HOUR
+
+    registered_user(client, outbox)  # its confirmation mail counts
+    logout(client)
+    for n in range(MAILS_PER_ADDRESS_HOUR + 2):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
+        assert register(other, name="Quelqu'un").status_code == 302
+    subjects = [mail.subject for mail in outbox if mail.to == "ana@example.org"]
+    assert len(subjects) == MAILS_PER_ADDRESS_HOUR
+    assert subjects[0] == "Confirmez votre adresse e-mail" and all("existe déjà" in s for s in subjects[1:])

@@ -28,10 +28,11 @@ from sqlalchemy.orm import Session, selectinload
 from .. import db, mail
 from ..models import AuditEvent, Email, User, new_session_token, utcnow
 from ..passwords import check_password, hash_password, needs_rehash, password_problem
-from . import mail_links
+from . import mail_links, throttles
 from .mail_links import LinkError
 
 MAX_EMAILS = 10
+MAILS_PER_ADDRESS_HOUR = 3  # per address and hour: reset links; registration mails (confirm or notice)
 
 
 class AccountError(Exception):
@@ -111,10 +112,13 @@ def register(session: Session, display_name: str, address: str, password: str, l
         raise AccountError(f"password_{problem}")
     # Hashed on both paths: skipping argon2 for a known address would tell it by the time taken.
     password_hash = hash_password(password)
-    if _address_taken(session, key):
-        owner_email = find_account_email(session, key)
-        db.begin_write(session)
-        if owner_email is not None:
+    taken = _address_taken(session, key)
+    owner_email = find_account_email(session, key) if taken else None
+    db.begin_write(session)
+    # Counted on both paths (the same work); the owner gets a few notices an hour, not a flood.
+    counted = throttles.bump(session, throttles.digest("register", key), utcnow())
+    if taken:
+        if owner_email is not None and counted.count <= MAILS_PER_ADDRESS_HOUR:
             _send_existing_account_notice(session, owner_email)
         session.commit()
         return Registered(None)
@@ -122,7 +126,6 @@ def register(session: Session, display_name: str, address: str, password: str, l
                 locale=locale if locale in ("fr", "en") else "fr")
     email = Email(address=typed, normalized=key, is_primary=True)
     user.emails.append(email)
-    db.begin_write(session)
     session.add(user)
     try:
         session.flush()
@@ -226,16 +229,20 @@ def logout(session: Session, user: User) -> None:
     session.commit()
 
 
-def request_password_reset(session: Session, address: str) -> None:
+def request_password_reset(session: Session, address: str, now: datetime | None = None) -> None:
     try:
         _typed, key = normalize_address(address)
     except AccountError:
         return
     email = find_account_email(session, key)
-    if email is None:
+    # Known or not, the request is counted in a write transaction: the same work on both paths
+    # (T62), and no more than MAILS_PER_ADDRESS_HOUR mails per address (nobody floods a mailbox).
+    db.begin_write(session)
+    counted = throttles.bump(session, throttles.digest("reset", key), now or utcnow())
+    if email is None or counted.count > MAILS_PER_ADDRESS_HOUR:
+        session.commit()
         return
     user = email.user
-    db.begin_write(session)
     token = mail_links.issue(session, "reset", user.id, email.id)
     link = _link("auth.reset_password", token=token)
     with force_locale(user.locale):

@@ -17,7 +17,6 @@ that it tells nothing about which addresses have accounts.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 from dataclasses import dataclass
@@ -27,17 +26,15 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import case, delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import db, mail
-from ..models import AuditEvent, LoginThrottle, User, utcnow
-from . import accounts, mail_links
+from ..models import AddressThrottle, AuditEvent, User, utcnow
+from . import accounts, mail_links, throttles
 from .accounts import AccountError
 
 FREE_FAILURES = 10
-WINDOW = timedelta(hours=1)
+WINDOW = throttles.WINDOW
 MAX_DELAY = timedelta(minutes=5)
 DEVICE_COOKIE = "wallet_known_device"
 DEVICE_MAX_AGE = 180 * 24 * 3600
@@ -45,10 +42,8 @@ _DEVICE_ACCOUNTS = 5  # accounts remembered per browser (a shared family compute
 
 
 def address_digest(address: str) -> str:
-    """HMAC of the address as typed (trimmed, lower-cased): the backstop's and limiter's key."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    text = (address or "").strip().lower()[:320]
-    return hmac.new(secret, b"login-backstop:" + text.encode(), hashlib.sha256).hexdigest()
+    """HMAC of the address as typed: the backstop's, the limiter's and the device cookie's key."""
+    return throttles.digest("login-backstop", address)
 
 
 # known devices -----------------------------------------------------------------------------------
@@ -110,33 +105,21 @@ def login(session: Session, address: str, password: str, device_cookie: str | No
 
 
 def seconds_to_wait(session: Session, address: str, now: datetime) -> int:
-    row = session.get(LoginThrottle, address_digest(address))
+    row = session.get(AddressThrottle, address_digest(address))
     if row is None or row.next_allowed_at is None or row.next_allowed_at <= now:
         return 0
     return max(1, math.ceil((row.next_allowed_at - now).total_seconds()))
 
 
 def _record_failure(session: Session, address: str, now: datetime) -> None:
-    key = address_digest(address)
-    fresh = LoginThrottle.last_failure_at < now - WINDOW
-    values = {"failures": case((fresh, 1), else_=LoginThrottle.failures + 1), "last_failure_at": now}
-    # An atomic increment: concurrent failures from several processes are all counted.
-    if session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(values)).rowcount == 0:
-        session.add(LoginThrottle(key=key, failures=1, last_failure_at=now))
-        try:
-            session.flush()
-        except IntegrityError:  # created meanwhile by a concurrent failure
-            session.rollback()
-            session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(values))
-    row = session.get(LoginThrottle, key, populate_existing=True)
-    if row is not None and row.failures > FREE_FAILURES:
-        delay = min(timedelta(seconds=2 ** min(row.failures - FREE_FAILURES - 1, 20)), MAX_DELAY)
-        row.next_allowed_at = now + delay
+    row = throttles.bump(session, address_digest(address), now)
+    if row.count > FREE_FAILURES:
+        row.next_allowed_at = now + min(timedelta(seconds=2 ** min(row.count - FREE_FAILURES - 1, 20)), MAX_DELAY)
     session.commit()
 
 
 def _forget_failures(session: Session, address: str) -> None:
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == address_digest(address)))
+    throttles.forget(session, address_digest(address))
     session.commit()
 
 

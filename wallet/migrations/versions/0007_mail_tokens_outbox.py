@@ -1,4 +1,4 @@
-"""mail tokens (opaque links), mail outbox, login backstop
+"""mail tokens (opaque links), mail outbox, address throttles (login backstop, reset mails)
 
 Revision ID: 0007_mail_tokens_outbox
 Revises: 0005_counsellors
@@ -16,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('login_throttles',
+    op.create_table('address_throttles',
     sa.Column('key', sa.String(length=64), nullable=False),
-    sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('last_failure_at', wallet.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('last_at', wallet.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_allowed_at', wallet.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
@@ -65,4 +65,4 @@ def downgrade() -> None:
     with op.batch_alter_table('mail_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mail_tokens_user_id'))
     op.drop_table('mail_tokens')
-    op.drop_table('login_throttles')
+    op.drop_table('address_throttles')
