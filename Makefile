@@ -3,7 +3,8 @@
 #   make run     install, migrate the SQLite database in instance/, load the referential,
 #                serve http://127.0.0.1:5000 (development settings)
 #   make demo    the same, plus demo data (`wallet demo`)
-#   make test    install the test dependencies (and Debian's chromium when missing, as root),
+#   make test    install the test dependencies (and Debian's chromium and redis-server when
+#                missing, as root),
 #                run the whole suite but the PostgreSQL-only tests (.ci/run runs those)
 #                extra pytest arguments: make test PYTEST_ARGS="-k share -x"
 #   make bench   print the benchmark table
@@ -24,10 +25,10 @@ AXE := tests/browser/node_modules/axe-core/axe.min.js
 PYTEST_ARGS ?=
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: help run demo serve prepare test bench lint clean translations chromium
+.PHONY: help run demo serve prepare test bench lint clean translations chromium redis
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (Python >= 3.11 needed)" >&2; exit 1; }
@@ -76,6 +77,19 @@ chromium:
 	  fi; \
 	fi
 
+# Debian's redis-server for the rate-limit tests across processes (the tests start it themselves).
+# Not root: those tests are skipped with the reason, unless WALLET_REQUIRE_REDIS is set (.ci/run).
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "make: installing Debian's redis-server for the rate-limit tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -q && apt-get install -y -q redis-server; \
+	  else \
+	    echo "make: redis-server is missing: run 'sudo apt-get install redis-server' (rate-limit tests need it)" >&2; \
+	  fi; \
+	fi
+
 # axe-core for the accessibility checks, from the committed lockfile.
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@if ! command -v npm >/dev/null; then \
@@ -87,7 +101,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@touch $@
 
 # pytest exits 5 when it collected no test: that is a failure here.
-test: $(STAMP_TEST) translations chromium $(AXE)
+test: $(STAMP_TEST) translations chromium redis $(AXE)
 	@rc=0; $(BIN)/pytest -m "not postgres" $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED: pytest collected no test" >&2; exit 1; fi; \
 	exit $$rc

@@ -95,6 +95,9 @@ def app_config(tmp_path):
         "DATABASE_URL": TEST_PG_URL or f"sqlite:///{tmp_path / 'wallet.db'}",
         "BASE_URL": "http://127.0.0.1:5000",
         "MAIL_BACKEND": "memory",
+        # Mail is sent at commit, inside the request, so tests read it right after the response;
+        # tests/web/test_mail_outbox.py covers the real after-response path.
+        "MAIL_SEND_INLINE": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "INSTANCE_TMP": str(tmp_path),
     }
@@ -157,3 +160,31 @@ def _postgres_tests_need_postgresql(request):
             "this test needs PostgreSQL: export WALLET_TEST_DATABASE_URL "
             "(`scripts/pg_cluster.sh start` prints one; .ci/run does it all)"
         )
+
+
+# --- a real Redis for the rate limits across processes ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Debian's redis-server on a free port (tests/fakes/redis_server.py). Without the binary the
+    Redis variants are skipped with the reason — unless WALLET_REQUIRE_REDIS is set (.ci/run sets
+    it), where a missing redis-server fails the run."""
+    from tests.fakes.redis_server import REQUIRE_ENV, RedisServer, available
+
+    if not available():
+        message = "redis-server is not installed (apt-get install redis-server; `make test` does it as root)"
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{message}, and {REQUIRE_ENV} is set")
+        pytest.skip(message)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of an empty Redis database."""
+    client = redis_server.client()
+    client.flushall()
+    client.close()
+    return redis_server.url

@@ -41,15 +41,20 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": None,
     "MAIL_USE_TLS": True,
     "MAIL_SENDER": "Portefeuille de badges <no-reply@localhost>",
+    # Tests only: send queued mail at commit, inside the request (refused in production, where
+    # mail is always sent after the response; wallet/mail.py).
+    "MAIL_SEND_INLINE": False,
     "CONFIRM_MAX_AGE": 48 * 3600,
     "RESET_MAX_AGE": 2 * 3600,
+    "UNLOCK_MAX_AGE": 3600,
     "REVERIFY_MAX_AGE_DAYS": 7,
     "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,  # 20 files × 2 MiB + form overhead
 }
 
 # Keys whose environment value is parsed as an int / bool.
-_INTS = {"MAIL_PORT", "CONFIRM_MAX_AGE", "RESET_MAX_AGE", "REVERIFY_MAX_AGE_DAYS", "MAX_CONTENT_LENGTH"}
-_BOOLS = {"MAIL_USE_TLS", "TESTING", "DEBUG"}
+_INTS = {"MAIL_PORT", "CONFIRM_MAX_AGE", "RESET_MAX_AGE", "UNLOCK_MAX_AGE", "REVERIFY_MAX_AGE_DAYS",
+         "MAX_CONTENT_LENGTH"}
+_BOOLS = {"MAIL_USE_TLS", "MAIL_SEND_INLINE", "TESTING", "DEBUG"}
 
 
 class ConfigError(RuntimeError):
@@ -116,6 +121,8 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError("WALLET_FETCH_ALLOW is for tests and demos only; it is refused in production.")
         if config.get("DEBUG"):
             raise ConfigError("Debug mode is refused in production.")
+        if config.get("MAIL_SEND_INLINE"):
+            raise ConfigError("WALLET_MAIL_SEND_INLINE is for tests only; it is refused in production.")
         if not config.get("TOKEN_KEYS"):
             raise ConfigError("WALLET_TOKEN_KEYS is required in production (comma-separated Fernet keys).")
         if not str(config["BASE_URL"]).startswith("https://"):

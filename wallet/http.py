@@ -7,7 +7,8 @@ Every request to a URL that comes from data (badges, partner metadata, issuer AP
    host, and every scheme but https (http only for an allowlisted `host:port` pair); a target that
    is not allowlisted must be https on port 443;
 2. resolves the host once, checks EVERY resolved address against `address_allowed` (global AND
-   outside an explicit deny list: Python 3.11.7 predates the CVE-2024-4032 fix), then connects to
+   outside an explicit deny list: Python 3.11.7 predates the CVE-2024-4032 fix; IPv6 only inside
+   2000::/3, and any IPv4 address embedded in an IPv6 one judged by the IPv4 rules), then connects to
    one of those checked addresses: the connection is pinned, nothing resolves the name again. TLS
    SNI, certificate hostname and the Host header all use the original host name;
 3. enforces a connect timeout, a read timeout and an overall deadline (a watchdog shuts the socket
@@ -47,7 +48,7 @@ from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from wallet.openbadges.errors import FetchError
 from wallet.openbadges.fetching import Fetched
 
-__all__ = ["Headers", "Response", "SafeHttp", "address_allowed", "parse_allow"]
+__all__ = ["Headers", "Response", "SafeHttp", "address_allowed", "embedded_ipv4", "parse_allow"]
 
 Resolver = Callable[..., list]
 LocalHandler = Callable[[str, str, dict, "bytes | None"], "Response"]
@@ -65,31 +66,65 @@ _DENY_NETS = tuple(ipaddress.ip_network(n) for n in (
     "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
     "2001::/32", "2001:db8::/32", "2001:20::/28", "2002::/16", "fc00::/7", "fe80::/10",
     "ff00::/8", "5f00::/16",
+    # Inside 2000::/3 yet special (IANA IPv6 Special-Purpose Address Registry): the IETF protocol
+    # assignments block (Teredo, benchmarking, ORCHID, AMT, AS112 …) and the RFC 9637
+    # documentation prefix, which Python 3.11.7 calls global.
+    "2001::/23", "3fff::/20",
+))
+# IPv6 is allowed only in the global unicast block (RFC 4291 §2.4): everything outside it —
+# ::/96 (IPv4-compatible), ::ffff:0:0:0/96 (IPv4-translated), 4000::/3 … — is reserved, even
+# where Python 3.11.7's `is_global` says otherwise.
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+_IPV4_EMBEDDING_96 = tuple(ipaddress.ip_network(n) for n in (
+    "::/96",            # IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, deprecated)
+    "::ffff:0:0:0/96",  # IPv4-translated ::ffff:0:a.b.c.d (RFC 2765 §2.1)
+    "64:ff9b::/96",     # NAT64 well-known prefix (RFC 6052 §2.1)
 ))
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True when a public fetch may connect to `ip`: global and outside the explicit deny list.
 
-    IPv4-mapped IPv6 addresses are judged by their IPv4 address; Teredo and 6to4 are refused outright.
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address `ip` carries or may be routed to: IPv4-mapped, IPv4-compatible,
+    IPv4-translated, NAT64 (well-known prefix), 6to4, and both ends of a Teredo address."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if any(ip in net for net in _IPV4_EMBEDDING_96):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
+def address_allowed(ip: Address) -> bool:
+    """True when a public fetch may connect to `ip`.
+
+    IPv4: global AND outside the explicit deny list. An IPv4-mapped IPv6 address is the IPv4
+    address itself (that is where a dual-stack socket connects) and is judged as one. Any other
+    IPv6 address must be global unicast (2000::/3), outside the deny list, and every IPv4
+    address embedded in it must itself be allowed.
     """
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.scope_id:
             return False
-        mapped = ip.ipv4_mapped
-        if mapped is not None:
-            return address_allowed(mapped)
-        if ip.teredo is not None or ip.sixtofour is not None:
+        if ip.ipv4_mapped is not None:
+            return address_allowed(ip.ipv4_mapped)
+        if not all(address_allowed(v4) for v4 in embedded_ipv4(ip)):
+            return False
+        if ip not in _GLOBAL_UNICAST:
             return False
     if not ip.is_global:
         return False
     return not any(ip.version == net.version and ip in net for net in _DENY_NETS)
 
 
-def _never_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _never_allowed(ip: Address) -> bool:
     """Addresses refused even for an allowlisted pair (0.0.0.0 reaches every local service)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and any(_never_allowed(v4) for v4 in embedded_ipv4(ip)):
+        return True
     return ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255")
 
 

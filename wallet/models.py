@@ -553,3 +553,55 @@ class HostPush(Base):
     code: Mapped[str] = mapped_column(String(40), default="")  # why it was refused
     badge_id: Mapped[int | None] = mapped_column(ForeignKey("badges.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class MailToken(Base):
+    """The secret of a link sent by mail (confirm an address, reset a password, unlock a login).
+
+    The link carries 256 random bits and nothing else; only their sha256 is stored. A token is
+    used once (`used_at`) and expires `created_at` + the purpose's max age (read from the config
+    when it is used, so an operator can shorten it).
+    """
+
+    __tablename__ = "mail_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # confirm | reset | unlock
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OutgoingMail(Base):
+    """A mail waiting to be sent (wallet/mail.py): written in the use case's transaction, sent after
+    the response by a short-lived sender thread, or later by `wallet worker`. Deleted once sent.
+    `content` (subject and body, links included) is encrypted with WALLET_TOKEN_KEYS."""
+
+    __tablename__ = "outgoing_mails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    content: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
+                                                index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AddressThrottle(Base):
+    """A counter per typed e-mail address and purpose (services/throttles.py), keyed by an HMAC
+    of both — whether or not an account has the address, so the counters reveal nothing, and no
+    address is stored. Used by the login backstop (SECURITY.md T61: failures, and the moment the
+    next attempt is allowed) and by password resets (mails per address and hour)."""
+
+    __tablename__ = "address_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -21,6 +21,7 @@ from tests.web.accounts_helpers import PASSWORD, post_form, registered_user
 from wallet import crypto
 from wallet.db import Base, new_session
 from wallet.models import (
+    AddressThrottle,
     AuditEvent,
     Badge,
     Claim,
@@ -29,6 +30,7 @@ from wallet.models import (
     CounsellorCode,
     Email,
     Invitation,
+    MailToken,
     OAuthFlow,
     Outbox,
     PartnerBackpack,
@@ -307,6 +309,14 @@ def test_purge_applies_the_retention_periods(app):
             Invitation(email="y@example.org", token_hash="g" * 64, expires_at=now + timedelta(days=1),
                        used_at=now - timedelta(days=1)),
             Invitation(email="z@example.org", token_hash="h" * 64, expires_at=now + timedelta(days=1)),
+            MailToken(purpose="reset", token_hash="i" * 64, user_id=old_confirmed.id,
+                      created_at=now - timedelta(hours=49)),  # older than the longest link lifetime
+            MailToken(purpose="unlock", token_hash="j" * 64, user_id=old_confirmed.id,
+                      created_at=now - timedelta(minutes=5), used_at=now - timedelta(minutes=1)),
+            MailToken(purpose="confirm", token_hash="k" * 64, user_id=old_confirmed.id,
+                      created_at=now - timedelta(hours=47)),
+            AddressThrottle(key="l" * 64, count=12, last_at=now - timedelta(minutes=61)),
+            AddressThrottle(key="m" * 64, count=12, last_at=now - timedelta(minutes=59)),
         ])
         for key, user_id, age in (("old-pseudo", None, 5 * 365 + 1), ("young-pseudo", None, 4 * 365),
                                   ("old-owned", old_confirmed.id, 6 * 365)):
@@ -320,7 +330,7 @@ def test_purge_applies_the_retention_periods(app):
 
     report = purge(app, now=now)
     assert report == {"audit_events": 1, "oauth_flows": 1, "counsellor_codes": 2, "invitations": 2,
-                      "unconfirmed_accounts": 1, "claims": 1}
+                      "unconfirmed_accounts": 1, "claims": 1, "mail_links": 2, "address_throttles": 1}
     session = new_session(app)
     try:
         assert sorted(u.display_name for u in session.scalars(select(User))) == ["fresh", "old"]
@@ -330,6 +340,8 @@ def test_purge_applies_the_retention_periods(app):
         assert [c.code_hash[0] for c in session.scalars(select(CounsellorCode))] == ["e"]
         assert [i.email for i in session.scalars(select(Invitation))] == ["z@example.org"]
         assert sorted(c.regional_badge_key for c in session.scalars(select(Claim))) == ["old-owned", "young-pseudo"]
+        assert [t.token_hash[0] for t in session.scalars(select(MailToken))] == ["k"]
+        assert [t.key[0] for t in session.scalars(select(AddressThrottle))] == ["m"]
     finally:
         session.close()
     assert purge(app, now=now) == dict.fromkeys(report, 0)  # nothing left to do

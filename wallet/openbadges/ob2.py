@@ -191,6 +191,8 @@ def revoked(session: Session, url: str, submitted: dict | None, body: dict | Non
     verdict: the issuer's own server said "revoked".
     """
     session.revoke("revoked", url=url, revocationReason=reason, **params)
+    if submitted is None and not (body or {}).get("badge"):
+        return Credential(id=url, proof="hosted")  # nothing but "withdrawn" was read
     base = {k: v for k, v in (submitted or {}).items() if k not in ("issuedOn", "expires")}
     base["id"] = url
     hint = (body or {}).get("badge") or base.get("badge")

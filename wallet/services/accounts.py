@@ -2,27 +2,37 @@
 account deletion, the first admin.
 
 Answers never reveal whether an address has an account (SECURITY.md T42): registration with a
-known address and a reset for an unknown one look exactly like the normal case to the requester.
+known address and a reset for an unknown one look exactly like the normal case to the requester,
+and take the same time (T62): registration hashes the password on both paths, and every mail goes
+through the outbox (wallet/mail.py), sent after the response. Mail links carry opaque one-time
+tokens (services/mail_links.py, T64).
+
+On SQLite a transaction that has read cannot start writing once another connection has committed
+(and the after-response mail sender commits often): use cases that read then write call
+`db.begin_write` before their first write.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .. import mail
+from .. import db, mail
 from ..models import AuditEvent, Email, User, new_session_token, utcnow
 from ..passwords import check_password, hash_password, needs_rehash, password_problem
+from . import mail_links, throttles
+from .mail_links import LinkError
 
 MAX_EMAILS = 10
+MAILS_PER_ADDRESS_HOUR = 3  # per address and hour: reset links; registration mails (confirm or notice)
 
 
 class AccountError(Exception):
@@ -33,11 +43,7 @@ class AccountError(Exception):
         super().__init__(code)
 
 
-# tokens -----------------------------------------------------------------------------------------
-
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"wallet.{purpose}")
-
+# links ------------------------------------------------------------------------------------------
 
 def _link(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, **values)
@@ -104,13 +110,19 @@ def register(session: Session, display_name: str, address: str, password: str, l
     problem = password_problem(password, personal=(display_name, key.split("@")[0]))
     if problem:
         raise AccountError(f"password_{problem}")
-    if _address_taken(session, key):
-        owner_email = find_account_email(session, key)
-        session.rollback()
-        if owner_email is not None:
-            _send_existing_account_notice(owner_email)
+    # Hashed on both paths: skipping argon2 for a known address would tell it by the time taken.
+    password_hash = hash_password(password)
+    taken = _address_taken(session, key)
+    owner_email = find_account_email(session, key) if taken else None
+    db.begin_write(session)
+    # Counted on both paths (the same work); the owner gets a few notices an hour, not a flood.
+    counted = throttles.bump(session, throttles.digest("register", key), utcnow())
+    if taken:
+        if owner_email is not None and counted.count <= MAILS_PER_ADDRESS_HOUR:
+            _send_existing_account_notice(session, owner_email)
+        session.commit()
         return Registered(None)
-    user = User(display_name=display_name, password_hash=hash_password(password),
+    user = User(display_name=display_name, password_hash=password_hash,
                 locale=locale if locale in ("fr", "en") else "fr")
     email = Email(address=typed, normalized=key, is_primary=True)
     user.emails.append(email)
@@ -118,16 +130,18 @@ def register(session: Session, display_name: str, address: str, password: str, l
     try:
         session.flush()
         session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="account.registered"))
+        _send_confirmation(session, user, email)
         session.commit()
     except IntegrityError:
         session.rollback()
         return Registered(None)
-    _send_confirmation(user, email)
     return Registered(user.id)
 
 
-def _send_confirmation(user: User, email: Email) -> None:
-    token = _serializer("confirm").dumps({"e": email.id, "a": email.normalized})
+def _send_confirmation(session: Session, user: User, email: Email) -> None:
+    """Queue the confirmation mail in the caller's transaction (the email row must be flushed)."""
+    session.flush()
+    token = mail_links.issue(session, "confirm", user.id, email.id)
     link = _link("auth.confirm_email", token=token)
     hours = current_app.config["CONFIRM_MAX_AGE"] // 3600
     with force_locale(user.locale):
@@ -136,10 +150,10 @@ def _send_confirmation(user: User, email: Email) -> None:
                  "ouvrez ce lien (valable %(hours)s heures) :\n\n%(link)s\n\n"
                  "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
                  name=user.display_name, address=email.address, hours=hours, link=link)
-    mail.send(email.address, subject, body)
+    mail.queue(session, email.address, subject, body, user_id=user.id)
 
 
-def _send_existing_account_notice(email: Email) -> None:
+def _send_existing_account_notice(session: Session, email: Email) -> None:
     user = email.user
     with force_locale(user.locale):
         subject = _("Votre portefeuille de badges existe déjà")
@@ -147,27 +161,34 @@ def _send_existing_account_notice(email: Email) -> None:
                  "qui a déjà un compte. Si c'était vous, connectez-vous ou réinitialisez votre mot de passe :"
                  "\n\n%(link)s\n\nSinon, vous pouvez ignorer ce message.",
                  name=user.display_name, address=email.address, link=_link("auth.forgot_password"))
-    mail.send(email.address, subject, body)
+    mail.queue(session, email.address, subject, body, user_id=user.id)
 
 
-def confirm_email(session: Session, token: str) -> Email:
-    """Confirm the address named by a signed, expiring link."""
+def redeem_link(session: Session, purpose: str, token: str, now: datetime | None = None) -> Email:
+    """Use a one-time link in a write transaction; the address it was sent to, else AccountError."""
+    db.begin_write(session)
     try:
-        data = _serializer("confirm").loads(token, max_age=current_app.config["CONFIRM_MAX_AGE"])
-    except SignatureExpired:
-        raise AccountError("link_expired") from None
-    except BadSignature:
-        raise AccountError("link_invalid") from None
-    if not isinstance(data, dict):
+        link = mail_links.redeem(session, purpose, token, now)
+    except LinkError as err:
+        session.rollback()
+        raise AccountError(err.code) from None
+    email = session.get(Email, link.email_id) if link.email_id is not None else None
+    if email is None:  # pragma: no cover - the token row goes with the address (ON DELETE CASCADE)
+        session.rollback()
         raise AccountError("link_invalid")
-    email = session.get(Email, data.get("e"))
-    if email is None or email.normalized != data.get("a"):
-        raise AccountError("link_invalid")
+    return email
+
+
+def confirm_email(session: Session, token: str, now: datetime | None = None) -> Email:
+    """Confirm the address of a one-time, expiring link."""
+    email = redeem_link(session, "confirm", token, now)
     if email.confirmed:
+        session.commit()
         return email
     other = session.scalar(select(Email).where(Email.normalized == email.normalized,
                                                Email.verified_at.is_not(None), Email.id != email.id))
     if other is not None:
+        session.rollback()  # the link stays usable once the address is recovered
         raise AccountError("address_owned_elsewhere")
     email.verified_at = utcnow()
     session.add(AuditEvent(actor_id=email.user_id, subject_id=email.user_id, action="email.confirmed"))
@@ -193,6 +214,7 @@ def authenticate(session: Session, address: str, password: str) -> User:
     user = email.user if email is not None else None
     if not check_password(user.password_hash if user else None, password) or user is None:
         raise AccountError("bad_credentials")
+    db.begin_write(session)  # after the slow password check, so its read snapshot is not stale
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="auth.login"))
@@ -207,16 +229,21 @@ def logout(session: Session, user: User) -> None:
     session.commit()
 
 
-def request_password_reset(session: Session, address: str) -> None:
+def request_password_reset(session: Session, address: str, now: datetime | None = None) -> None:
     try:
         _typed, key = normalize_address(address)
     except AccountError:
         return
     email = find_account_email(session, key)
-    if email is None:
+    # Known or not, the request is counted in a write transaction: the same work on both paths
+    # (T62), and no more than MAILS_PER_ADDRESS_HOUR mails per address (nobody floods a mailbox).
+    db.begin_write(session)
+    counted = throttles.bump(session, throttles.digest("reset", key), now or utcnow())
+    if email is None or counted.count > MAILS_PER_ADDRESS_HOUR:
+        session.commit()
         return
     user = email.user
-    token = _serializer("reset").dumps({"u": user.id, "h": user.password_hash[-16:]})
+    token = mail_links.issue(session, "reset", user.id, email.id)
     link = _link("auth.reset_password", token=token)
     with force_locale(user.locale):
         subject = _("Réinitialiser votre mot de passe")
@@ -224,21 +251,26 @@ def request_password_reset(session: Session, address: str) -> None:
                  "(valable 2 heures, une seule fois) :\n\n%(link)s\n\n"
                  "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.",
                  name=user.display_name, link=link)
-    mail.send(email.address, subject, body)
+    mail.queue(session, email.address, subject, body, user_id=user.id)
+    session.commit()
 
 
-def reset_password(session: Session, token: str, password: str) -> User:
+def reset_password(session: Session, token: str, password: str, now: datetime | None = None) -> User:
+    db.begin_write(session)
     try:
-        data = _serializer("reset").loads(token, max_age=current_app.config["RESET_MAX_AGE"])
-    except SignatureExpired:
-        raise AccountError("link_expired") from None
-    except BadSignature:
-        raise AccountError("link_invalid") from None
-    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
-    # The token is bound to the current hash: once used (or after any change) it is dead.
-    if user is None or not _same(user.password_hash[-16:], str(data.get("h", ""))):
+        link = mail_links.find(session, "reset", token, now)
+    except LinkError as err:
+        raise AccountError(err.code) from None
+    user = session.get(User, link.user_id)
+    if user is None:  # pragma: no cover - the token row goes with the user (ON DELETE CASCADE)
         raise AccountError("link_invalid")
-    _set_password(user, password)
+    _set_password(user, password)  # a refused password leaves the link usable
+    try:
+        mail_links.redeem(session, "reset", token, now)
+    except LinkError as err:
+        session.rollback()
+        raise AccountError(err.code) from None
+    mail_links.revoke(session, "reset", user.id, now)  # older reset links die with this one
     # A working reset link proves control of the address.
     for email in user.emails:
         if email.is_primary and email.verified_at is None and not _confirmed_elsewhere(session, email):
@@ -278,19 +310,22 @@ def add_email(session: Session, user: User, address: str) -> Email:
     if len(user.emails) >= MAX_EMAILS:
         raise AccountError("too_many_emails")
     email = Email(address=typed, normalized=key, is_primary=False)
+    db.begin_write(session)
     user.emails.append(email)
     session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="email.added"))
-    session.commit()
     # An address confirmed by another account is refused at confirmation time, where the owner of
     # the mailbox can recover it; saying so here would reveal that the address has an account.
-    _send_confirmation(user, email)
+    _send_confirmation(session, user, email)
+    session.commit()
     return email
 
 
 def resend_confirmation(session: Session, user: User, email_id: int) -> None:
     email = _own_email(user, email_id)
     if not email.confirmed:
-        _send_confirmation(user, email)
+        db.begin_write(session)
+        _send_confirmation(session, user, email)
+        session.commit()
 
 
 def remove_email(session: Session, user: User, email_id: int) -> None:

@@ -166,7 +166,6 @@ def create_invitation(session: Session, actor: User, address: str, role: str = "
                             created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS))
     session.add(invitation)
     _audit(session, actor, "invitation.created", None, f"{role} {key}")
-    session.commit()
     link = current_app.config["BASE_URL"] + url_for("auth.invitation", token=token)
     with force_locale("fr"):
         role_name = role_label(role)
@@ -175,7 +174,8 @@ def create_invitation(session: Session, actor: User, address: str, role: str = "
                  "%(role)s. Pour créer votre compte, ouvrez ce lien (valable %(days)s jours, une seule fois) :"
                  "\n\n%(link)s\n\nSi vous ne vous attendiez pas à ce message, ignorez-le.",
                  role=role_name, days=INVITATION_DAYS, link=link)
-    mail.send(typed, subject, body)
+    mail.queue(session, typed, subject, body)
+    session.commit()  # the mail is sent after this commit (wallet/mail.py)
     return Invited(invitation, link)
 
 

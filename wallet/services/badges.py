@@ -111,6 +111,10 @@ def _import_one(session: Session, user: User, source: bytes | str, label: str, h
         verdict = verify(source, fetch=fetch, recipients=recipients, now=now)
     except BadgeInputError as err:
         return ImportItem(label, "error", code=err.code, params=_json_safe(err.params))
+    unread = why_nothing_was_read(verdict)
+    if unread is not None:  # nothing to keep: no row, the real cause on the result line (T63)
+        session.rollback()
+        return ImportItem(label, "error", code=unread[0], params=unread[1])
     credential = verdict.credential
     refusal = accept(verdict) if accept is not None else None
     if refusal is not None:
@@ -161,6 +165,32 @@ def _import_one(session: Session, user: User, source: bytes | str, label: str, h
         return ImportItem(label, "not_yours", badge_id=badge.id, status=verdict.status.value,
                           name=credential.name, hint=recipient_hint(credential.identities))
     return ImportItem(label, "imported", badge_id=badge.id, status=verdict.status.value, name=credential.name)
+
+
+_FETCH_REASONS = {"network": "url_unreachable", "offline": "url_unreachable", "timeout": "url_timeout",
+                  "blocked": "url_blocked", "scheme": "url_blocked", "too_large": "url_too_large",
+                  "redirects": "url_redirects"}
+
+
+def why_nothing_was_read(verdict: Verdict) -> tuple[str, dict[str, Any]] | None:
+    """(doctor code, params) when the verdict holds no badge at all — the URL could not be
+    fetched, answered an error, or did not hold a badge — else None. Such an import stores nothing."""
+    c = verdict.credential
+    if c.version is not None or c.badge_id or c.name or c.issuer_id or c.identities:
+        return None
+    failed = next((check for check in verdict.checks if not check.ok), None)
+    params = failed.params if failed is not None else {}
+    if failed is None or failed.id == "structure":
+        return "url_not_a_badge", {}
+    if failed.id == "revocation":
+        return "url_gone", {}
+    if failed.id == "fetch" and params.get("reason") == "http_status":
+        status = params.get("status")
+        code = "url_server_error" if isinstance(status, int) and status >= 500 else "url_not_found"
+        return code, {"status": status}
+    if failed.id == "fetch":
+        return _FETCH_REASONS.get(str(params.get("reason")), "url_not_a_badge"), {}
+    return "url_not_a_badge", {}
 
 
 def credential_key(verdict: Verdict) -> str:

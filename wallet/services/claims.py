@@ -365,7 +365,8 @@ def _notify(app: Flask, session: Session, claim: Claim) -> None:
             body = _("Bonjour %(user)s,\n\nVotre demande du badge « %(name)s » n'a pas été acceptée. "
                      "Raison donnée : %(reason)s\n\n%(link)s", user=user.display_name, name=name,
                      reason=claim.refusal_reason or "-", link=link)
-        mail.send(claim.recipient_email, subject, body)
+        mail.queue(session, claim.recipient_email, subject, body, user_id=user.id)
+    session.commit()  # sent after this commit (wallet/mail.py)
 
 
 # ---------------------------------------------------------------------------------- reading

@@ -160,11 +160,12 @@ def grant_by_email(session: Session, learner: User, address: str, scope: str, mo
     if counsellor is None or counsellor.id == learner.id:
         return None
     consent = _grant(session, learner, counsellor, scope, duration, "email", now)
-    _mail_counsellor(counsellor, learner)
+    _mail_counsellor(session, counsellor, learner)
+    session.commit()  # the mail is sent after this commit (wallet/mail.py)
     return consent
 
 
-def _mail_counsellor(counsellor: User, learner: User) -> None:
+def _mail_counsellor(session: Session, counsellor: User, learner: User) -> None:
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
@@ -173,10 +174,12 @@ def _mail_counsellor(counsellor: User, learner: User) -> None:
         return
     link = current_app.config["BASE_URL"] + "/conseiller/"
     with force_locale(counsellor.locale):
-        mail.send(to.address, _("%(name)s vous a donné accès à son portefeuille", name=learner.display_name),
-                  _("Bonjour %(counsellor)s,\n\n%(name)s vous a donné accès à son portefeuille de badges. "
-                    "Retrouvez cette personne dans « Mes apprenants » :\n\n%(link)s",
-                    counsellor=counsellor.display_name, name=learner.display_name, link=link))
+        mail.queue(session, to.address,
+                   _("%(name)s vous a donné accès à son portefeuille", name=learner.display_name),
+                   _("Bonjour %(counsellor)s,\n\n%(name)s vous a donné accès à son portefeuille de badges. "
+                     "Retrouvez cette personne dans « Mes apprenants » :\n\n%(link)s",
+                     counsellor=counsellor.display_name, name=learner.display_name, link=link),
+                   user_id=counsellor.id)
 
 
 def _active_clause(now: datetime):
@@ -395,22 +398,23 @@ def prepare_claim(session: Session, counsellor: User, learner_id: int, regional_
     session.add(draft)
     _audit(session, counsellor.id, learner_id, PREPARED_CLAIM, now, counsellor=counsellor.display_name,
            badge=result.name("fr"), badge_key=regional_key)
+    _mail_learner_draft(session, learner, counsellor, result, recipient)
     session.commit()
-    _mail_learner_draft(learner, counsellor, result, recipient)
     return draft
 
 
-def _mail_learner_draft(learner: User, counsellor: User, result, recipient: str) -> None:
+def _mail_learner_draft(session: Session, learner: User, counsellor: User, result, recipient: str) -> None:
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
     link = current_app.config["BASE_URL"] + "/accompagnement/"
     with force_locale(learner.locale):
-        mail.send(recipient, _("Une demande de badge vous attend"),
-                  _("Bonjour %(name)s,\n\n%(counsellor)s a préparé pour vous une demande du badge régional "
-                    "« %(badge)s ». Rien n'est envoyé sans vous : confirmez-la ou ignorez-la ici :\n\n%(link)s",
-                    name=learner.display_name, counsellor=counsellor.display_name,
-                    badge=result.name(learner.locale), link=link))
+        mail.queue(session, recipient, _("Une demande de badge vous attend"),
+                   _("Bonjour %(name)s,\n\n%(counsellor)s a préparé pour vous une demande du badge régional "
+                     "« %(badge)s ». Rien n'est envoyé sans vous : confirmez-la ou ignorez-la ici :\n\n%(link)s",
+                     name=learner.display_name, counsellor=counsellor.display_name,
+                     badge=result.name(learner.locale), link=link),
+                   user_id=learner.id)
 
 
 @dataclass(frozen=True, slots=True)

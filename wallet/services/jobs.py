@@ -1,4 +1,5 @@
-"""What `wallet worker` runs: due re-verifications now; claim delivery and partner syncs later."""
+"""What `wallet worker` runs: claim deliveries, partner syncs, pending mail, the purge, and due
+re-verifications."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from .. import db
+from .. import db, mail
 from ..models import Badge
 from . import badges
 
@@ -19,11 +20,12 @@ class Report:
     syncs: int = 0
     purged: dict = field(default_factory=dict)
     upgrade: str = ""
+    mails: int = 0
 
     def summary(self) -> str:
         line = f"{self.upgrade}; " if self.upgrade else ""
         line += f"re-verified {self.reverified} badge(s), {len(self.changed)} status change(s)"
-        line += f"; {self.syncs} partner sync(s)"
+        line += f"; {self.syncs} partner sync(s); {self.mails} mail(s) sent"
         if any(self.purged.values()):
             line += "; purged " + ", ".join(f"{count} {kind}" for kind, count in self.purged.items() if count)
         return f"{line}; {self.claims}" if self.claims else line
@@ -41,6 +43,8 @@ def run_due(app: Flask, now=None) -> Report:
         report.upgrade = upgraded.summary()
         report.changed.extend(upgraded.changed)
     report.claims = claims.deliver_due(app, now=now).summary()
+    # Mail left by the after-response sender (a crash, an SMTP failure) or queued outside a request.
+    report.mails = mail.deliver_pending(app, now=now)
     report.syncs = connections.run_due_syncs(app, now=now)
     report.purged = personal_data.purge(app, now=now)
     http = app.extensions["wallet_http"]

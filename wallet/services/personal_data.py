@@ -7,7 +7,9 @@ Retention (documented on /confidentialite, enforced by `purge`):
 - share links: until they expire or are withdrawn (and with the account);
 - audit log: 12 months;
 - OAuth flows in progress: 1 day; counsellor codes: until used or expired;
-- invitations: until used or expired;
+- invitations: until used or expired; links sent by mail (confirm, reset, unlock): until used or
+  expired; mail waiting to be sent: until sent (or given up after a few days of failures);
+- the counters per address (login backstop, reset mails; an HMAC, no address): one hour after the last event;
 - claims the Region keeps as a record of what it issued: pseudonymised when the account is deleted
   (no user, no address, no learner-identifying evidence), then deleted 5 years after creation.
 
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session
 from .. import db
 from ..db import Base
 from ..models import (
+    AddressThrottle,
     AuditEvent,
     Badge,
     BadgeEvent,
@@ -45,6 +48,7 @@ from ..models import (
     CounsellorCode,
     Email,
     Invitation,
+    MailToken,
     OAuthFlow,
     Outbox,
     Share,
@@ -60,6 +64,13 @@ AUDIT_RETENTION = timedelta(days=365)
 UNCONFIRMED_RETENTION = timedelta(days=30)
 OAUTH_FLOW_RETENTION = timedelta(days=1)
 CLAIM_RETENTION = timedelta(days=5 * 365)
+THROTTLE_RETENTION = timedelta(hours=1)  # throttles.WINDOW: older counts no longer matter
+
+
+def _longest_link_age(app: Flask) -> timedelta:
+    from .mail_links import MAX_AGE_SETTING
+
+    return timedelta(seconds=max(int(app.config[key]) for key in MAX_AGE_SETTING.values()))
 
 # Claims still on their way are withdrawn when the account goes (nobody to deliver them to).
 _OPEN_CLAIM_STATES = ("pending", "sent", "in_review", "failed")
@@ -318,7 +329,7 @@ def purge(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Apply the retention periods. Returns how many rows of each kind were removed."""
     now = now or utcnow()
     report = {"audit_events": 0, "oauth_flows": 0, "counsellor_codes": 0, "invitations": 0,
-              "unconfirmed_accounts": 0, "claims": 0}
+              "unconfirmed_accounts": 0, "claims": 0, "mail_links": 0, "address_throttles": 0}
     session = db.new_session(app)
     try:
         stale_users = list(session.scalars(
@@ -338,6 +349,10 @@ def purge(app: Flask, now: datetime | None = None) -> dict[str, int]:
                                              CounsellorCode.used_at.is_not(None)))).rowcount or 0
         report["invitations"] = session.execute(
             delete(Invitation).where(or_(Invitation.expires_at < now, Invitation.used_at.is_not(None)))).rowcount or 0
+        report["mail_links"] = session.execute(delete(MailToken).where(or_(
+            MailToken.used_at.is_not(None), MailToken.created_at < now - _longest_link_age(app)))).rowcount or 0
+        report["address_throttles"] = session.execute(delete(AddressThrottle).where(
+            AddressThrottle.last_at < now - THROTTLE_RETENTION)).rowcount or 0
         claims = Claim.__table__
         old = and_(claims.c.user_id.is_(None), claims.c.created_at < now - CLAIM_RETENTION)
         report["claims"] = len(list(session.execute(select(claims.c.id).where(old)).scalars()))

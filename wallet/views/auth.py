@@ -6,43 +6,92 @@ Every POST carries a CSRF token (global CSRFProtect).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
 from ..extensions import limiter
 from ..security import DEFAULT_AFTER_LOGIN, fresh_session, safe_next
-from ..services import accounts
+from ..services import accounts, login_guard
 from ..services.accounts import AccountError
 from .messages import account_error
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_key() -> str:
-    # Per account (whatever the client address), so rotating X-Forwarded-For does not help.
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+def _address_key() -> str:
+    # The address typed, as an HMAC (no addresses in the limiter's storage).
+    return login_guard.address_digest(request.form.get("email", ""))[:32]
+
+
+def _account_and_address_key() -> str:
+    # Per (account, client address): strangers elsewhere exhausting their budget for an account do
+    # not touch the owner's (T61); the per-account backstop is login_guard's, and slows, not refuses.
+    return f"login:{_address_key()}:{get_remote_address()}"
+
+
+def _unlock_key() -> str:
+    return "unlock:" + _address_key()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("10 per minute;100 per hour", methods=["POST"])
-@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_login_key)
+@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_account_and_address_key)
 def login():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for(DEFAULT_AFTER_LOGIN))
     if request.method == "POST":
-        try:
-            user = accounts.authenticate(get_session(), request.form.get("email", ""),
-                                         request.form.get("password", ""))
-        except AccountError as err:
-            return render_template("auth/login.html", error=account_error(err.code),
-                                   email=request.form.get("email", ""), next=next_url), 400
+        email = request.form.get("email", "")
+        attempt = login_guard.login(get_session(), email, request.form.get("password", ""),
+                                    request.cookies.get(login_guard.DEVICE_COOKIE))
+        if attempt.wait:
+            response = current_app.make_response((render_template(
+                "auth/login.html", slowed=attempt.wait, email=email, next=next_url), 429))
+            response.headers["Retry-After"] = str(attempt.wait)
+            return response
+        if attempt.user is None:
+            return render_template("auth/login.html", error=account_error(attempt.error or "bad_credentials"),
+                                   email=email, next=next_url), 400
         fresh_session()  # no fixation; the chosen language stays
-        login_user(user)
-        return redirect(next_url or url_for(DEFAULT_AFTER_LOGIN))
+        login_user(attempt.user)
+        response = redirect(next_url or url_for(DEFAULT_AFTER_LOGIN))
+        _set_device_cookie(response, attempt.device_cookie)
+        return response
     return render_template("auth/login.html", next=next_url)
+
+
+def _set_device_cookie(response, value: str | None) -> None:
+    if value:
+        response.set_cookie(login_guard.DEVICE_COOKIE, value, max_age=login_guard.DEVICE_MAX_AGE,
+                            path=url_for("auth.login"), httponly=True, samesite="Lax",
+                            secure=current_app.config["ENV"] == "production")
+
+
+@bp.route("/connexion/deblocage", methods=["POST"])
+@limiter.limit("3 per minute;10 per hour", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_unlock_key)
+def request_unlock():
+    login_guard.request_unlock(get_session(), request.form.get("email", ""))
+    return render_template("auth/unlock_sent.html")
+
+
+@bp.route("/connexion/debloquer/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def unlock(token: str):
+    # GET only shows a button: mail scanners open links, and a GET must not change anything.
+    if request.method == "POST":
+        try:
+            cookie = login_guard.unlock(get_session(), token, request.cookies.get(login_guard.DEVICE_COOKIE))
+        except AccountError as err:
+            return render_template("auth/unlock.html", token=token, error=account_error(err.code)), 400
+        flash(_("Ce navigateur est débloqué : connectez-vous avec votre mot de passe."), "success")
+        response = redirect(url_for("auth.login"))
+        _set_device_cookie(response, cookie)
+        return response
+    return render_template("auth/unlock.html", token=token)
 
 
 @bp.route("/deconnexion", methods=["POST"])

@@ -50,6 +50,32 @@ DIAGNOSES = {
                 _l("Copiez le lien complet du badge ; il commence par https://.")),
     "fetch_failed": (_l("Le site de l'émetteur n'a pas répondu."),
                      _l("Vérifiez le lien, ou réessayez plus tard.")),
+    # A URL that gave nothing to read: nothing is stored (SECURITY.md T63).
+    "url_unreachable": (_l("Le site de l'émetteur est injoignable : le badge n'a pas pu être lu, rien n'a "
+                           "été enregistré."),
+                        _l("Vérifiez le lien (une faute de frappe ?) ou réessayez plus tard. Si cela dure, "
+                           "téléchargez l'image du badge sur le site de l'émetteur et importez-la ici.")),
+    "url_timeout": (_l("Le site de l'émetteur ne répond pas assez vite : rien n'a été enregistré."),
+                    _l("Réessayez dans quelques minutes, ou importez l'image du badge.")),
+    "url_blocked": (_l("Cette adresse est refusée : le portefeuille ne consulte que des sites publics, en "
+                       "https. Rien n'a été enregistré."),
+                    _l("Copiez le lien public du badge tel que l'émetteur le donne (il commence par https://), "
+                       "ou importez l'image du badge.")),
+    "url_too_large": (_l("Le site de l'émetteur renvoie une réponse trop volumineuse pour être un badge : rien "
+                         "n'a été enregistré."),
+                      _l("Vérifiez que le lien mène bien au badge et pas à une page ou à un gros fichier.")),
+    "url_redirects": (_l("Le site de l'émetteur renvoie vers trop d'autres adresses : rien n'a été enregistré."),
+                      _l("Vérifiez le lien, ou importez l'image du badge.")),
+    "url_not_found": (_l("Le site de l'émetteur ne trouve pas ce badge (erreur %(status)s) : rien n'a été "
+                         "enregistré."),
+                      _l("Vérifiez que le lien est complet. Si le badge a été supprimé, demandez-le à "
+                         "l'émetteur.")),
+    "url_server_error": (_l("Le site de l'émetteur est en panne (erreur %(status)s) : rien n'a été enregistré."),
+                         _l("Réessayez plus tard.")),
+    "url_gone": (_l("L'émetteur a retiré ce badge : rien n'a été enregistré."),
+                 _l("Si c'est une erreur, contactez l'émetteur.")),
+    "url_not_a_badge": (_l("Ce lien ne mène pas à un badge : rien n'a été enregistré."),
+                        _l("Vérifiez que vous avez copié le lien du badge, et pas celui d'une page du site.")),
     "empty_file": (_l("Ce fichier est vide."), _l("Choisissez à nouveau le fichier.")),
     "empty_text": (_l("Aucun texte collé."), _l("Collez le lien ou le texte du badge.")),
 }
@@ -57,7 +83,7 @@ DIAGNOSES = {
 
 def diagnose(code: str | None, params: dict | None = None) -> tuple[str, str]:
     problem, advice = DIAGNOSES.get(code or "", DIAGNOSES["not_a_badge"])
-    params = {"format": "?", "max_mb": 2, "max": 20, **(params or {})}
+    params = {"format": "?", "max_mb": 2, "max": 20, "status": "?", **(params or {})}
     try:
         return str(problem) % params, str(advice) % params
     except (KeyError, TypeError, ValueError):

@@ -32,7 +32,12 @@ BAD_INPUT = {
 }
 
 
-REFUSALS = {"unverifiable": "UNVERIFIABLE_BADGE", "recipient_elsewhere": "RECIPIENT_MISMATCH"}
+# Why a push was refused → Badgr's validation error name. A URL that could not be had (blocked,
+# unreachable, too slow, server error: services/badges.why_nothing_was_read) is unverifiable; one
+# that answered "no such badge" (404, 410, not a badge) or a badge proved wrong is invalid.
+REFUSALS = {"unverifiable": "UNVERIFIABLE_BADGE", "recipient_elsewhere": "RECIPIENT_MISMATCH",
+            **dict.fromkeys(("url_blocked", "url_unreachable", "url_timeout", "url_server_error",
+                             "url_too_large", "url_redirects"), "UNVERIFIABLE_BADGE")}
 
 
 def _token_key() -> str:

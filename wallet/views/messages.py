@@ -19,6 +19,8 @@ ACCOUNT_ERRORS = {
     "link_expired": _l("Ce lien a expiré. Demandez-en un nouveau."),
     "link_invalid": _l("Ce lien n'est pas valide ou a déjà servi. Vérifiez que vous avez copié le lien entier, "
                        "ou demandez-en un nouveau."),
+    "link_used": _l("Ce lien a déjà servi : chaque lien ne marche qu'une seule fois. Si vous l'avez déjà "
+                    "utilisé, c'est fait ; sinon, demandez-en un nouveau."),
     "address_owned_elsewhere": _l("Cette adresse est déjà confirmée sur un autre compte. Si ce compte est le vôtre, "
                                   "utilisez « Mot de passe oublié » avec cette adresse pour le retrouver."),
     "email_already_yours": _l("Cette adresse est déjà dans votre compte."),
