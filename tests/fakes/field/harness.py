@@ -77,6 +77,12 @@ def assert_imported(client, app, case: FieldCase, how: str) -> None:
     response = import_through_web(client, case, how)
     assert response.status_code == 200, response.text[:500]
     text = unescape(response.text)
+    if case.status == "revoked" and not case.expected_name(how):
+        # A bare URL answering 410 holds no badge to keep (T63): nothing is stored and the
+        # result line says the issuer withdrew it.
+        assert "L'émetteur a retiré ce badge" in text, text[:2000]
+        assert stored_badges(app) == []
+        return
     assert "Non importé" not in text, text[:2000]
     assert status_label(case.status)[0] in text
     [badge] = stored_badges(app)
