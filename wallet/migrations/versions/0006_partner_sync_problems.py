@@ -1,13 +1,13 @@
 """partner backpacks: the latest sync problem (for the admin), failures in a row (for the backoff)
 
-Revision ID: 0008_partner_sync_problems
+Revision ID: 0006_partner_sync_problems
 Revises: 0005_counsellors
 Create Date: 2026-12-02 12:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_partner_sync_problems'
+revision = '0006_partner_sync_problems'
 down_revision = '0005_counsellors'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """mail tokens (opaque links), mail outbox, address throttles (login backstop, reset mails)
 
-Revision ID: 0007_mail_tokens_outbox
-Revises: 0006_badge_rules_version
+Revision ID: 0009_mail_tokens_outbox
+Revises: 0008_badge_rules_version
 Create Date: 2026-12-10 10:00:00.000000
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import wallet.models
 
-revision = '0007_mail_tokens_outbox'
-down_revision = '0006_badge_rules_version'
+revision = '0009_mail_tokens_outbox'
+down_revision = '0008_badge_rules_version'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """badges.rules_version: which verifier rules each stored verdict was judged under
 
-Revision ID: 0006_badge_rules_version
-Revises: 0009_host
+Revision ID: 0008_badge_rules_version
+Revises: 0007_host
 Create Date: 2026-12-02 13:20:00
 
 Every badge stored before this migration was judged under rules version 1 (the first wave) and is
@@ -13,8 +13,8 @@ not imported: a migration records history and must not move when RULES_VERSION d
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_badge_rules_version'
-down_revision = '0009_host'
+revision = '0008_badge_rules_version'
+down_revision = '0007_host'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """host: partner systems push badges (app passwords, OAuth clients, codes, tokens, pushes)
 
-Revision ID: 0009_host
-Revises: 0008_partner_sync_problems
+Revision ID: 0007_host
+Revises: 0006_partner_sync_problems
 Create Date: 2026-12-02 12:41:30.116056
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import wallet.models
 
-revision = '0009_host'
-down_revision = '0008_partner_sync_problems'
+revision = '0007_host'
+down_revision = '0006_partner_sync_problems'
 branch_labels = None
 depends_on = None
 
