@@ -35,6 +35,16 @@ UNVERIFIABLE = "unverifiable"
 UNKNOWN_STATUS = "unknown_status"
 
 
+# 408 Request Timeout and 429 Too Many Requests say "not now", not "no such document".
+TRANSIENT_CLIENT_ERRORS = frozenset({408, 429})
+
+
+def proves_absence(http_status: int) -> bool:
+    """A 4xx that says the document is not there (invalid), as opposed to a transient refusal
+    (408, 429) or a server error, which leave the badge unverifiable."""
+    return 400 <= http_status < 500 and http_status not in TRANSIENT_CLIENT_ERRORS
+
+
 class Unavailable(Exception):
     """A document the check needs could not be had; `category` says what that means."""
 
@@ -149,14 +159,15 @@ class Session:
 
     def get_ok(self, url: str, accept: str, depth: int, *, client_error: str = INVALID,
                server_error: str = UNVERIFIABLE) -> Fetched:
-        """A 2xx answer, or Unavailable: network/5xx → `server_error`, 4xx → `client_error`."""
+        """A 2xx answer, or Unavailable: network/5xx/408/429 → `server_error`, other 4xx →
+        `client_error`."""
         try:
             fetched = self.get(url, accept, depth)
         except FetchError as exc:
             raise failure("fetch", server_error, url=url, reason=exc.reason) from None
         if 200 <= fetched.status < 300:
             return fetched
-        category = client_error if 400 <= fetched.status < 500 else server_error
+        category = client_error if proves_absence(fetched.status) else server_error
         raise failure("fetch", category, url=url, status=fetched.status, reason="http_status")
 
     def get_json(self, url: str, accept: str, depth: int, **kwargs: str) -> dict:

@@ -32,7 +32,7 @@ from .parse import (
     reject_endorsement,
     upgrade_assertion,
 )
-from .session import ACCEPT_HOSTED, INVALID, UNVERIFIABLE, Session, Unavailable
+from .session import ACCEPT_HOSTED, INVALID, UNVERIFIABLE, Session, Unavailable, proves_absence
 
 MAX_IMAGE_HOPS = 1   # a hosted URL answering a baked image that names another URL: followed once
 
@@ -120,7 +120,8 @@ def _fallback(submitted: tuple[dict, str] | None, url: str) -> Credential:
 
 def _from_url(session: Session, url: str, submitted: tuple[dict, str] | None = None, *,
               refetched: bool = False, hops: int = 0) -> Credential:
-    """A hosted URL: fetched once; 410 → revoked; other 4xx → invalid; network/5xx → unverifiable."""
+    """A hosted URL: fetched once; 410 → revoked; other 4xx → invalid; network, 408, 429, 5xx →
+    unverifiable."""
     try:
         fetched = session.get(url, ACCEPT_HOSTED, 0)
     except FetchError as exc:
@@ -132,7 +133,7 @@ def _from_url(session: Session, url: str, submitted: tuple[dict, str] | None = N
         return ob2.revoked(session, url, submitted[0] if submitted else None, http_status=410,
                            version=submitted[1] if submitted else "2.0")
     if not 200 <= fetched.status < 300:
-        category = INVALID if 400 <= fetched.status < 500 else UNVERIFIABLE
+        category = INVALID if proves_absence(fetched.status) else UNVERIFIABLE
         session.fail("fetch", category, url=url, status=fetched.status, reason="http_status")
         return _fallback(submitted, url)
     try:

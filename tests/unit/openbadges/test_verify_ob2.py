@@ -150,6 +150,7 @@ def test_issuer_down_is_unverifiable():
 
 
 @pytest.mark.parametrize("status, expected", [(500, "unverifiable"), (503, "unverifiable"),
+                                              (429, "unverifiable"), (408, "unverifiable"),
                                               (404, "invalid"), (403, "invalid")])
 def test_badgeclass_5xx_is_unverifiable_and_4xx_invalid(factory, status, expected):
     hosted = factory.ob2_hosted()
@@ -166,6 +167,16 @@ def test_assertion_404_is_invalid_and_500_unverifiable(factory):
     other = factory.ob2_hosted("/assertions/2")
     factory.server.route("/assertions/2", status=502)
     assert verify(other.url, fetch=factory.fetch, now=NOW).status.value == "unverifiable"
+
+
+@pytest.mark.parametrize("status", [429, 408])
+def test_assertion_rate_limited_or_timed_out_is_unverifiable_not_invalid(factory, status):
+    """A partner's server saying "not now" (429, 408) must not turn a real badge "Invalide"."""
+    hosted = factory.ob2_hosted()
+    factory.server.route("/assertions/1", status=status)
+    verdict = verify(hosted.url, fetch=factory.fetch, now=NOW)
+    assert verdict.status.value == "unverifiable"
+    assert failing(verdict, "fetch")[0].params["status"] == status
 
 
 def test_declared_id_is_refetched_once(factory):
