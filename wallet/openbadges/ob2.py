@@ -78,9 +78,9 @@ def require(node: Any, kind: str, version: str = "2.0", where: str | None = None
             raise failure("structure", INVALID, reason="missing", field="Assertion.recipient.identity")
         if version == "2.0" and "hashed" not in recipient:
             raise failure("structure", INVALID, reason="missing", field="Assertion.recipient.hashed")
-        if "issuedOn" in node or ("Assertion", "issuedOn") not in optional:
-            if parse_time(node.get("issuedOn")) is None:
-                raise failure("structure", INVALID, reason="bad_date", field="Assertion.issuedOn")
+        if ("issuedOn" in node or ("Assertion", "issuedOn") not in optional) \
+                and parse_time(node.get("issuedOn")) is None:
+            raise failure("structure", INVALID, reason="bad_date", field="Assertion.issuedOn")
         if "expires" in node and parse_time(node.get("expires")) is None:
             raise failure("structure", INVALID, reason="bad_date", field="Assertion.expires")
 

@@ -15,7 +15,6 @@ from .nodes import same_url
 from .parse import OB3_CONTEXT_RE, OB3_TYPES, VC1_CONTEXT, VC2_CONTEXT, as_list, id_of, parse_time, types_of
 from .session import (
     ACCEPT_DID,
-    ACCEPT_JSON,
     ACCEPT_JWKS,
     INVALID,
     UNVERIFIABLE,

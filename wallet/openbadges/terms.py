@@ -121,7 +121,7 @@ def _choose(target: _Target, names: list[str], value: Any) -> str:
 
     fitting = [n for n in names if fits(n)] or names
     preferred = [n for n in fitting if n not in _SPEC_NAMES]
-    return sorted(preferred or fitting, key=lambda n: (len(n), n))[0]
+    return min(preferred or fitting, key=lambda n: (len(n), n))
 
 
 # --- contexts as flat term tables --------------------------------------------------------------
@@ -310,7 +310,7 @@ class _Run:
 class _Active:
     """An active context's terms, with their expansions memoized."""
 
-    __slots__ = ("terms", "_iris", "_coercions")
+    __slots__ = ("_coercions", "_iris", "terms")
 
     def __init__(self, terms: dict[str, Any]) -> None:
         self.terms = terms
@@ -390,7 +390,7 @@ def _read_pyld(doc: dict, store: Any) -> Reading:
     try:
         with store._lock:
             out = jsonld.compact(cleaned, {"@context": OB2_URL}, options)
-    except Exception as exc:  # pyld raises JsonLdError, and plain errors on odd input
+    except Exception as exc:  # noqa: BLE001 - pyld raises JsonLdError, and plain errors on odd input
         raise JsonLdFailure(f"JSON-LD compaction failed: {type(exc).__name__}") from None
     out.pop("@context", None)
     return Reading({"@context": OB2_URL, **_spec_names(out, _tables(store).target)}, tuple(warnings), "pyld")
