@@ -112,8 +112,8 @@ def run(count: int) -> dict:
             os.environ["WALLET_INSTANCE_PATH"] = str(Path(tmp) / "instance")
             from wallet import create_app
             from wallet.db import Base, engine, new_session
-            from wallet.host import app_passwords
             from wallet.models import Badge, Email, User, utcnow
+            from wallet.partners.host import app_passwords
             from wallet.passwords import hash_password
 
             app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 32, "MAIL_BACKEND": "memory",

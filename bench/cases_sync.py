@@ -112,7 +112,7 @@ def run(count: int) -> dict:
             from wallet import create_app
             from wallet.db import Base, engine, new_session
             from wallet.models import Email, User, utcnow
-            from wallet.services import connections as service
+            from wallet.partners import client as service
 
             app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 32, "MAIL_BACKEND": "memory",
                               "DATABASE_URL": f"sqlite:///{Path(tmp) / 'wallet.db'}",

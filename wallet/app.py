@@ -13,9 +13,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, host, mail, rendering, security
+from . import db, mail, rendering, security
 from .config import load_config
 from .extensions import babel, csrf, limiter, login_manager
+from .partners import host
 
 LOCALES = ("fr", "en")
 

@@ -446,7 +446,7 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-# --- the wallet as a backpack host: partner systems push badges in (wallet/host/) ----------------
+# --- the wallet as a backpack host: partner systems push badges in (wallet/partners/host/) ----------------
 
 HOST_ACCESS_KINDS = ("app_password", "oauth")  # Badgr v2 mode (Moodle "OB 2.0") | Badge Connect 2.1
 

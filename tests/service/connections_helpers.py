@@ -13,7 +13,7 @@ from tests.fakes.badges import BadgeFactory
 from tests.fakes.partner import FakePartner
 from wallet.db import new_session
 from wallet.models import Connection, Email, User, utcnow
-from wallet.services import connections as service
+from wallet.partners import client as service
 
 RECIPIENT = "ana@example.org"
 

@@ -33,10 +33,10 @@ from tests.service.connections_helpers import (
 )
 from wallet import crypto
 from wallet.db import new_session
-from wallet.importers import backpack as client
-from wallet.importers.backpack import PartnerError
 from wallet.models import Badge, Connection, OAuthFlow, PartnerBackpack, utcnow
-from wallet.services import connections as service
+from wallet.partners import client as service
+from wallet.partners.client import wire as client
+from wallet.partners.client.wire import PartnerError
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from tests.service.connections_helpers import connect, ob3_credentials, register
 from tests.service.connections_helpers import connection_of as _connection
 from tests.service.connections_helpers import http_of as _http
 from wallet.db import new_session
-from wallet.importers import backpack as client
-from wallet.importers.backpack import PartnerError
 from wallet.models import Badge, PartnerBackpack, utcnow
-from wallet.services import connections as service
+from wallet.partners import client as service
+from wallet.partners.client import wire as client
+from wallet.partners.client.wire import PartnerError
 
 NAMES = ["Premiers secours", "Accueil du public", "Travail en équipe"]
 

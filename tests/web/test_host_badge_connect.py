@@ -20,7 +20,7 @@ from tests.conftest import csrf_from
 from tests.fakes.moodle_client import MoodleError, Ob21Backpack
 from tests.web.host_helpers import *
 from tests.web.host_helpers import learner
-from wallet.host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ
+from wallet.partners.host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ
 
 ANA = "ana@example.org"
 

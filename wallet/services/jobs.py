@@ -35,7 +35,8 @@ def run_due(app: Flask, now=None) -> Report:
     """One round of background work: badges judged under older verifier rules first (a claim they
     no longer support must be stopped before it is delivered), then claim deliveries (a learner is
     waiting), then re-verifications."""
-    from . import claims, connections, personal_data, upgrade
+    from ..partners import client as connections
+    from . import claims, personal_data, upgrade
 
     report = Report()
     upgraded = upgrade.run(app, now=now)

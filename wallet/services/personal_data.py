@@ -96,7 +96,7 @@ def _slug(text: str) -> str:
 
 def export_document(session: Session, user: User, now: datetime | None = None) -> tuple[dict, list[tuple[str, bytes]]]:
     """(the JSON document, [(file name in the archive, bytes)]) — only `user`'s own data."""
-    from ..host.accesses import export_items as host_access_items
+    from ..partners.host.accesses import export_items as host_access_items
     from .badges import baked_download
 
     uid = user.id
@@ -294,7 +294,7 @@ def _pseudonymise_claims(session: Session, user_id: int, now: datetime) -> int:
 def _revoke_connections(session: Session, user: User, http, config: Mapping[str, Any]) -> int:
     """Best effort: ask each partner to revoke our tokens. A partner that is down does not stop
     the deletion (its tokens are deleted with the rest)."""
-    from . import connections
+    from ..partners import client as connections
 
     ids = list(session.scalars(select(Connection.id).where(Connection.user_id == user.id)))
     session.commit()

@@ -7,8 +7,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from ..db import get_session
-from ..importers.backpack import PartnerError
-from ..services import connections as service
+from ..partners import client as service
+from ..partners.client.wire import PartnerError
 from .admin import bp
 
 

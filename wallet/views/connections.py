@@ -15,9 +15,9 @@ from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
-from ..importers.backpack import origin_of
+from ..partners import client as service
+from ..partners.client.wire import origin_of
 from ..security import CSP
-from ..services import connections as service
 from .badges import _result_line
 from .status import status_label
 

@@ -14,9 +14,9 @@ from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
-from ..host import accesses, app_passwords
-from ..host.app_passwords import AppPasswordError
-from ..host.common import now
+from ..partners.host import accesses, app_passwords
+from ..partners.host.app_passwords import AppPasswordError
+from ..partners.host.common import now
 
 bp = Blueprint("host_account", __name__, url_prefix="/compte/applications")
 

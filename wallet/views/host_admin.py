@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import current_app, render_template
 
 from ..db import get_session
-from ..host.accesses import partner_figures
-from ..host.common import now
+from ..partners.host.accesses import partner_figures
+from ..partners.host.common import now
 from .admin import bp
 
 DAYS = 30

@@ -1,7 +1,7 @@
 """Badgr's v2 backpack API, as Moodle 4.x uses it in its "Open Badges v2.0" mode: `/v2/backpack/
 collections` and `/v2/backpack/import`, with a Bearer token from an app-password login at `/o/token`.
 Public and CSRF-exempt (machine API: views/host_common.py). Every answer is the Badgr envelope
-(wallet/host/badgr_v2.py), errors included.
+(wallet/partners/host/badgr_v2.py), errors included.
 
 The issuer side of Badgr's API (`POST /v2/issuers`, badge classes, assertions) is refused: this
 wallet keeps learners' badges, it does not issue for partners. Moodle only calls those with a
@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..db import get_session
 from ..extensions import csrf, limiter
-from ..host import badgr_v2, pushes
-from ..host.common import SCOPE_BADGR_BACKPACK, digest
+from ..partners.host import badgr_v2, pushes
+from ..partners.host.common import SCOPE_BADGR_BACKPACK, digest
 from .host_common import answer, bearer, http, limit_body, refusal_text, register_errors
 
 bp = Blueprint("host_badgr", __name__, url_prefix="/v2")

@@ -14,10 +14,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..db import get_session
 from ..extensions import csrf, limiter
-from ..host import badge_connect as bc
-from ..host import pushes
-from ..host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ, digest
 from ..models import User
+from ..partners.host import badge_connect as bc
+from ..partners.host import pushes
+from ..partners.host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ, digest
 from .host_common import answer, bearer, http, limit_body, refusal_text, register_errors
 
 bp = Blueprint("host_bc", __name__, url_prefix=bc.API_PATH)

@@ -14,8 +14,8 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from ..extensions import limiter
-from ..host.accesses import capabilities
-from ..host.common import host_of, origin
+from ..partners.host.accesses import capabilities
+from ..partners.host.common import host_of, origin
 from ..security import CSP
 from .host_common import oauth_server
 

@@ -17,9 +17,9 @@ from flask_limiter.util import get_remote_address
 
 from ..db import get_session
 from ..extensions import csrf, limiter
-from ..host import app_passwords, badge_connect
-from ..host.app_passwords import AppPasswordError
-from ..host.common import digest, now
+from ..partners.host import app_passwords, badge_connect
+from ..partners.host.app_passwords import AppPasswordError
+from ..partners.host.common import digest, now
 from .host_common import answer, limit_body, oauth_server, register_errors
 
 bp = Blueprint("host_oauth", __name__)

@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ...importers import backpack as client
-from ...importers.backpack import PartnerError
 from ...models import Connection, PartnerBackpack, User
 from ...openbadges.fetching import MemoFetcher
-from .. import badges
+from ...services import badges
+from . import wire as client
 from .messages import ConnectionProblem
 from .shared import ENDED, MAX_PAGES, RETRY_DELAY, SYNC_INTERVAL, end_read, endpoints, now_or
 from .tokens import access_token, needs_reconnect, refresh
+from .wire import PartnerError
 
 log = logging.getLogger("wallet.connections")
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import HostAccess, HostToken
+from ...models import HostAccess, HostToken
 from .common import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_DAYS, digest, new_secret
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import AuditEvent, HostAccess, HostPush, User
+from ...models import AuditEvent, HostAccess, HostPush, User
 from . import tokens
 from .common import (
     SCOPE_ASSERTION_CREATE,

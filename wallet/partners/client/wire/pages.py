@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from ...openbadges.errors import FetchError
+from ....openbadges.errors import FetchError
 from .common import (
     MAX_PAGE_BYTES,
     PAGE_KEYS,

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Badge, Email, HostPush, HostToken, User
-from ..openbadges.model import Verdict
-from ..services import badges
-from ..services.accounts import AccountError, normalize_address
-from ..services.badges import ImportItem
+from ...models import Badge, Email, HostPush, HostToken, User
+from ...openbadges.model import Verdict
+from ...services import badges
+from ...services.accounts import AccountError, normalize_address
+from ...services.badges import ImportItem
 from .common import host_of, now
 
 REFUSED_STATUSES = {"invalid", "unverifiable"}

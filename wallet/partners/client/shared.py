@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ... import crypto
-from ...importers import backpack as client
-from ...importers.backpack import Endpoints, PartnerError
 from ...models import PartnerBackpack, utcnow
+from . import wire as client
+from .wire import Endpoints, PartnerError
 
 FLOW_LIFETIME = timedelta(minutes=10)
 SYNC_INTERVAL = timedelta(hours=24)

@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import crypto
-from ...importers import backpack as client
-from ...importers.backpack import PartnerError
 from ...models import Connection, PartnerBackpack
-from .. import images
+from ...services import images
+from . import wire as client
 from .messages import admin_message
 from .shared import SOFTWARE_ID, end_read, redirect_uri
+from .wire import PartnerError
 
 log = logging.getLogger("wallet.connections")
 

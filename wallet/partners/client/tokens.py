@@ -13,10 +13,10 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from ... import crypto
-from ...importers import backpack as client
-from ...importers.backpack import PartnerError
 from ...models import Connection
+from . import wire as client
 from .shared import ENDED, LEASE, TOKEN_MARGIN, end_read, endpoints, refresh_url, secret
+from .wire import PartnerError
 
 # Tests replace it to observe a refresher waiting for another one's lease.
 _pause = time.sleep

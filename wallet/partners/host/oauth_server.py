@@ -24,8 +24,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask
 from sqlalchemy import select, update
 
-from ..db import get_session
-from ..models import HostAccess, HostAuthorizationCode, HostClient, HostToken, User
+from ...db import get_session
+from ...models import HostAccess, HostAuthorizationCode, HostClient, HostToken, User
 from . import tokens
 from .common import (
     ACCESS_TOKEN_SECONDS,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..models import Badge
+from ...models import Badge
 from .common import json_object
 
 MAX_BODY = 256 * 1024

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from ...openbadges.errors import FetchError
+from ....openbadges.errors import FetchError
 from .common import (
     MAX_TOKEN_BYTES,
     OFFLINE,

@@ -12,8 +12,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ... import crypto
-from ...importers import backpack as client
 from ...models import Connection, PartnerBackpack, User
+from . import wire as client
 from .messages import ConnectionProblem
 from .shared import end_read, endpoints
 from .sync import get_owned

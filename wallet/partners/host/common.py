@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from ..models import utcnow
+from ...models import utcnow
 
 BC_PREFIX = "https://purl.imsglobal.org/spec/ob/v2p1/scope/"
 SCOPE_ASSERTION_READ = BC_PREFIX + "assertion.readonly"

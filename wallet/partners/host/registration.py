@@ -22,9 +22,9 @@ from authlib.oauth2.rfc7591 import (
     InvalidRedirectURIError,
 )
 
-from ..db import get_session
-from ..http import parse_allow
-from ..models import HostClient
+from ...db import get_session
+from ...http import parse_allow
+from ...models import HostClient
 from .common import BC_SCOPES, digest, new_secret, now
 
 URI_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")

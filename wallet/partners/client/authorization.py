@@ -13,14 +13,14 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ... import crypto
-from ...importers import backpack as client
-from ...importers.backpack import PartnerError
 from ...models import Connection, OAuthFlow, PartnerBackpack, User
+from . import wire as client
 from .messages import MESSAGES, ConnectionProblem
 from .registration import get_backpack, list_backpacks
 from .shared import FLOW_LIFETIME, end_read, endpoints, now_or, redirect_uri, secret, state_hash
 from .sync import SyncResult, run_sync
 from .tokens import store_tokens
+from .wire import PartnerError
 
 
 def overview(session: Session, user: User) -> list[tuple[PartnerBackpack, Connection | None]]:

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ...openbadges.errors import FetchError
+from ....openbadges.errors import FetchError
 from .common import (
     AS_METADATA,
     MAX_DISCOVERY_BYTES,
