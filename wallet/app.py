@@ -62,7 +62,7 @@ def create_app(test_config=None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
 
-    from .commands import register_commands
+    from .cli.online import register_commands
 
     register_commands(app)
 

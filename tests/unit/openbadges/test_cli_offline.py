@@ -162,7 +162,7 @@ def test_offline_verify_does_not_import_the_network_stack(factory, tmp_path):
 
 def test_network_fetcher_builds_safehttp_on_the_first_fetch_only():
     code = ("import sys\n"
-            "from wallet.offline_cli import network_fetcher\n"
+            "from wallet.cli.offline import network_fetcher\n"
             "from wallet.openbadges.errors import FetchError\n"
             "fetch = network_fetcher()\n"
             "before = 'wallet.http' in sys.modules\n"

@@ -8,7 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 
 def _create_app(*_args, **_kwargs) -> Flask:
-    from . import create_app
+    from .. import create_app
 
     return create_app()
 
@@ -34,7 +34,7 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Apply every pending migration.")
 @with_appcontext
 def db_upgrade() -> None:
-    from . import db, migrate
+    from .. import db, migrate
 
     migrate.upgrade(db.engine())
     click.echo("Database is up to date.")
@@ -44,7 +44,7 @@ def db_upgrade() -> None:
 @click.option("-m", "--message", required=True)
 @with_appcontext
 def db_revision(message: str) -> None:
-    from . import db, migrate
+    from .. import db, migrate
 
     migrate.revision(db.engine(), message)
 
@@ -60,8 +60,8 @@ def users_group() -> None:
               "(asked when missing; or WALLET_ADMIN_PASSWORD).")
 @with_appcontext
 def create_admin(email: str, password: str | None) -> None:
-    from . import db
-    from .services import accounts
+    from .. import db
+    from ..services import accounts
 
     session = db.new_session()
     try:
@@ -87,7 +87,7 @@ def worker(once: bool, interval: int) -> None:
 
     from flask import current_app
 
-    from .services import jobs
+    from ..services import jobs
 
     while True:
         report = jobs.run_due(current_app)
@@ -110,8 +110,8 @@ def contexts_sync() -> None:
 
     from flask import current_app
 
-    from .openbadges import jsonld
-    from .openbadges.errors import FetchError
+    from ..openbadges import jsonld
+    from ..openbadges.errors import FetchError
 
     http = current_app.extensions["wallet_http"]
     target = Path(current_app.config.get("CONTEXTS_DIR") or Path(current_app.instance_path) / "contexts")
@@ -151,9 +151,9 @@ def referential_load(path: str | None) -> None:
 
     from flask import current_app
 
-    from . import db
-    from .eligibility.problems import ReferentialError
-    from .services import referentials
+    from .. import db
+    from ..eligibility.problems import ReferentialError
+    from ..services import referentials
 
     file = Path(path) if path else referentials.configured_path(current_app)
     session = db.new_session()
@@ -175,7 +175,7 @@ def referential_load(path: str | None) -> None:
 def demo_command() -> None:
     from flask import current_app
 
-    from .services import demo
+    from ..services import demo
 
     try:
         info = demo.seed(current_app)

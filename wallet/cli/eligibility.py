@@ -8,7 +8,7 @@
         referential; exit 0, or 2 for a bad referential or an unreadable input.
 
 `run(argv)` gets the arguments INCLUDING the command name. No Flask, no app, no database: the
-network fetcher (SafeHttp, allow list from WALLET_FETCH_ALLOW) is built by `wallet.offline_cli`,
+network fetcher (SafeHttp, allow list from WALLET_FETCH_ALLOW) is built by `wallet.cli.offline`,
 imported only when verifying. This module is shell code: it lives beside the pure
 `wallet/eligibility/` package, which never imports the network client.
 """
@@ -23,14 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .eligibility.problems import ReferentialError
-from .eligibility.referential import (
+from ..eligibility.problems import ReferentialError
+from ..eligibility.referential import (
     DEFAULT_BASE_URL,
     check_referential,
     default_referential_path,
     load_referential,
 )
-from .eligibility.rules import Eligibility, evaluate
+from ..eligibility.rules import Eligibility, evaluate
 
 URL_PREFIXES = ("http://", "https://")
 
@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _fetcher() -> Any:
     """SafeHttp.fetch (allow list WALLET_FETCH_ALLOW, CA WALLET_CA_BUNDLE)."""
-    from .offline_cli import network_fetcher
+    from .offline import network_fetcher
 
     return network_fetcher()
 

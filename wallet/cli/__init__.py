@@ -20,13 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     online_referential = args[:2] == ["referential", "load"]
     if args and args[0] in OFFLINE and not online_referential:
         if args[0] in {"eligibility", "referential"}:
-            from .eligibility_cli import run as run_eligibility
+            from .eligibility import run as run_eligibility
 
             return run_eligibility(args)
-        from .offline_cli import run as run_offline
+        from .offline import run as run_offline
 
         return run_offline(args)
-    from .commands import cli
+    from .online import cli
 
     return cli.main(args=args, prog_name="wallet") or 0
 
