@@ -15,7 +15,7 @@ resolved to the names of the OB 2.0 specification (`verify` → `verification`, 
 expansion drops it; a key whose IRI has no OB 2.0 term keeps a compact or absolute IRI, so it can
 never be mistaken for one (SECURITY.md T23).
 
-Two ways to get there, kept exact against each other by tests:
+Two ways to get there, kept exact against each other by tests (the term tables: term_tables.py):
 - `method == "aliases"`: the term tables of the stored contexts, walked in plain Python. Used when
   every context of the document is a known, flat OB context of the store (the OB v1/v2 contexts and
   the OB 2.0 extension contexts) — what real issuers send. Microseconds.
@@ -31,27 +31,25 @@ and upgraded by `parse.upgrade_assertion`.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-OB2_URL = "https://w3id.org/openbadges/v2"
-_KEYWORD_TERMS = {"@id": "id", "@type": "type"}
-# Context features the alias table models; any other key of a term definition or context sends the
-# document to pyld.
-_FLAT_DEFINITION_KEYS = frozenset({"@id", "@type"})
-# Where the OB v2 context gives one IRI two names, the OB 2.0 specification's name wins.
-_SPEC_NAMES = {"hosted": "HostedBadge", "signed": "SignedBadge", "verify": "verification"}
+from .term_tables import (
+    OB2_URL,
+    SPEC_NAMES,
+    ComplexContext,
+    Tables,
+    Target,
+    expand_iri,
+    tables_for,
+)
+
 _MAX_DEPTH = 32
 # What deployed issuers write for a term of the specification, under a key no context defines
 # (PROTOCOLS.md §9: Moodle 4.x writes `alignments`). Read as that term when the node lacks it:
 # tolerant on what does not prove authenticity, never a second value for a term.
 FIELD_SLIPS = {"alignments": "alignment"}
 _MAX_ACTIVE = 256
-
-
-class ComplexContext(Exception):
-    """A context the alias table does not model exactly (the caller uses pyld instead)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,178 +59,11 @@ class Reading:
     method: str = "none"          # "aliases" | "pyld" | "none" (no @context)
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
-    iri: str
-    type: str | None               # "@id", an absolute datatype IRI, or None
-
-
-@dataclass
-class _Target:
-    """The OB v2 context as compaction target: IRI → canonical term, and each term's coercion."""
-
-    terms: dict[str, _Term]
-    by_iri: dict[str, list[str]]
-    prefixes: list[tuple[str, str]]  # (prefix IRI, prefix term), longest IRI first
-
-    def key_for(self, iri: str, value: Any) -> str:
-        """The canonical key for a property IRI, given its (already compacted) value."""
-        names = self.by_iri.get(iri)
-        if names:
-            if len(names) == 1:
-                return names[0]
-            return _choose(self, names, value)
-        return self.compact_iri(iri)
-
-    def type_name(self, iri: str) -> str:
-        names = self.by_iri.get(iri)
-        if names:
-            preferred = [n for n in names if n not in _SPEC_NAMES]
-            return (preferred or names)[0]
-        return self.compact_iri(iri)
-
-    def expand(self, name: str) -> str:
-        """A compact IRI (`obi:badge`) or absolute IRI of the target's vocabulary, expanded."""
-        prefix, sep, suffix = name.partition(":")
-        if sep and not suffix.startswith("//"):
-            for base, term in self.prefixes:
-                if term == prefix:
-                    return base + suffix
-        return name
-
-    def compact_iri(self, iri: str) -> str:
-        for base, prefix in self.prefixes:
-            if iri.startswith(base) and len(iri) > len(base):
-                return f"{prefix}:{iri[len(base):]}"
-        return iri
-
-
-def _choose(target: _Target, names: list[str], value: Any) -> str:
-    """Two terms for one IRI (OB v2: `revoked` boolean / `revokedAssertions`, `verification` / its
-    alias `verify`): the term whose coercion fits the value, then the specification's name."""
-    def fits(name: str) -> bool:
-        coercion = target.terms[name].type
-        items = value if isinstance(value, list) else [value]
-        if coercion == "http://www.w3.org/2001/XMLSchema#boolean":
-            return all(isinstance(v, bool) for v in items)
-        if coercion is None:
-            return not all(isinstance(v, bool) for v in items)
-        return True
-
-    fitting = [n for n in names if fits(n)] or names
-    preferred = [n for n in fitting if n not in _SPEC_NAMES]
-    return min(preferred or fitting, key=lambda n: (len(n), n))
-
-
-# --- contexts as flat term tables --------------------------------------------------------------
-
-class _Tables:
-    """Per store: the target and the source term tables of context URLs (cached)."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.lock = threading.Lock()
-        self.url_terms: dict[str, dict[str, Any] | None] = {}
-        self.active: dict[tuple, _Active] = {}
-        self.target = self._build_target()
-
-    def _flat(self, url: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
-        """The term definitions a context URL brings (its imports first). Raises ComplexContext."""
-        if url in self.url_terms:
-            cached = self.url_terms[url]
-            if cached is None:
-                raise ComplexContext(url)
-            return cached
-        if url in seen:
-            raise ComplexContext(url)
-        try:
-            value = self.store.document(url).get("@context")
-            terms: dict[str, Any] = {}
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str):
-                    terms.update(self._flat(item, seen | {url}))
-                elif isinstance(item, dict):
-                    terms.update(_flat_definitions(item))
-                else:
-                    raise ComplexContext(url)
-        except ComplexContext:
-            self.url_terms[url] = None
-            raise
-        self.url_terms[url] = terms
-        return terms
-
-    def _build_target(self) -> _Target:
-        raw = self._flat(OB2_URL)
-        terms = {name: _Term(*_expand_definition(raw, name)) for name in raw}
-        by_iri: dict[str, list[str]] = {}
-        prefixes = []
-        for name, term in terms.items():
-            by_iri.setdefault(term.iri, []).append(name)
-            if isinstance(raw[name], str) and raw[name].endswith(("#", "/")) and ":" not in name:
-                prefixes.append((term.iri, name))
-        prefixes.sort(key=lambda p: -len(p[0]))
-        return _Target(terms, by_iri, prefixes)
-
-
-def _flat_definitions(context: dict) -> dict[str, Any]:
-    for key, definition in context.items():
-        if key.startswith("@"):
-            raise ComplexContext(key)
-        if isinstance(definition, dict) and not set(definition) <= _FLAT_DEFINITION_KEYS:
-            raise ComplexContext(key)
-        if not isinstance(definition, (str, dict)):
-            raise ComplexContext(key)
-    return dict(context)
-
-
-def _expand_iri(terms: dict[str, Any], value: str, seen: frozenset[str] = frozenset()) -> str | None:
-    """A term, compact IRI or absolute IRI → absolute IRI (None: undefined, the key is dropped)."""
-    if value in _KEYWORD_TERMS:
-        return value
-    if value in terms and value not in seen:
-        definition = terms[value]
-        target = definition.get("@id") if isinstance(definition, dict) else definition
-        if not isinstance(target, str):
-            return None
-        if target in _KEYWORD_TERMS:
-            return target
-        return _expand_iri(terms, target, seen | {value})
-    prefix, sep, suffix = value.partition(":")
-    if sep and not suffix.startswith("//") and prefix in terms and prefix not in seen:
-        base = _expand_iri(terms, prefix, seen)
-        return base + suffix if base else None
-    if sep:  # an absolute IRI (a scheme), kept as is
-        return value
-    return None
-
-
-def _expand_definition(terms: dict[str, Any], name: str) -> tuple[str, str | None]:
-    definition = terms[name]
-    iri = _expand_iri(terms, name) or name
-    coercion = definition.get("@type") if isinstance(definition, dict) else None
-    if isinstance(coercion, str) and coercion != "@id":
-        coercion = _expand_iri(terms, coercion) or coercion
-    return iri, coercion
-
-
-_TABLES: dict[int, _Tables] = {}
-_TABLES_LOCK = threading.Lock()
-
-
-def _tables(store: Any) -> _Tables:
-    key = id(store)
-    with _TABLES_LOCK:
-        tables = _TABLES.get(key)
-        if tables is None or tables.store is not store:
-            tables = _TABLES[key] = _Tables(store)
-        return tables
-
-
 # --- reading -----------------------------------------------------------------------------------
 
 @dataclass
 class _Run:
-    tables: _Tables
+    tables: Tables
     warnings: list[dict] = field(default_factory=list)
     warned: set[str] = field(default_factory=set)
 
@@ -321,7 +152,7 @@ class _Active:
         try:
             return self._iris[key]
         except KeyError:
-            value = self._iris[key] = _expand_iri(self.terms, key)
+            value = self._iris[key] = expand_iri(self.terms, key)
             return value
 
     def coercion(self, key: str) -> str | None:
@@ -332,7 +163,7 @@ class _Active:
         definition = self.terms.get(key)
         coercion = definition.get("@type") if isinstance(definition, dict) else None
         if isinstance(coercion, str) and coercion != "@id":
-            coercion = _expand_iri(self.terms, coercion) or coercion
+            coercion = expand_iri(self.terms, coercion) or coercion
         value = self._coercions[key] = coercion if isinstance(coercion, str) else None
         return value
 
@@ -367,7 +198,7 @@ def _items(value: Any) -> list[Any]:
 
 
 def _read_aliases(doc: dict, store: Any) -> Reading:
-    tables = _tables(store)
+    tables = tables_for(store)
     run = _Run(tables)
     with tables.lock:
         out = run.node(doc, None, 0)
@@ -393,7 +224,7 @@ def _read_pyld(doc: dict, store: Any) -> Reading:
     except Exception as exc:  # noqa: BLE001 - pyld raises JsonLdError, and plain errors on odd input
         raise JsonLdFailure(f"JSON-LD compaction failed: {type(exc).__name__}") from None
     out.pop("@context", None)
-    return Reading({"@context": OB2_URL, **_spec_names(out, _tables(store).target)}, tuple(warnings), "pyld")
+    return Reading({"@context": OB2_URL, **_spec_names(out, tables_for(store).target)}, tuple(warnings), "pyld")
 
 
 def _without_unknown_contexts(node: Any, store: Any, warnings: list[dict], depth: int) -> Any:
@@ -442,7 +273,7 @@ def _has_inline_context(node: Any, depth: int) -> bool:
     return any(_has_inline_context(v, depth + 1) for k, v in node.items() if k != "@context")
 
 
-def _spec_names(node: Any, target: _Target) -> Any:
+def _spec_names(node: Any, target: Target) -> Any:
     """pyld's compaction, read like the alias table reads: the spec's name of two equal terms
     (pyld picks the shortest, `hosted`), and a known property whose value does not fit its term's
     coercion (`"obi:issueDate": "2020-…"`, an untyped literal) still read as that term — what
@@ -455,14 +286,14 @@ def _spec_names(node: Any, target: _Target) -> Any:
     for key, value in node.items():
         value = _spec_names(value, target)
         if key == "type":
-            types = [_SPEC_NAMES.get(t, t) if isinstance(t, str) else t for t in _items(value)]
+            types = [SPEC_NAMES.get(t, t) if isinstance(t, str) else t for t in _items(value)]
             value = types[0] if len(types) == 1 else types
         elif key not in target.terms:
             iri = target.expand(key)
             if iri in target.by_iri:
                 key = target.key_for(iri, value)
-        elif key in _SPEC_NAMES:
-            key = _SPEC_NAMES[key]
+        elif key in SPEC_NAMES:
+            key = SPEC_NAMES[key]
         _put(out, key, value)
     return out
 
