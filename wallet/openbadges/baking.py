@@ -21,7 +21,8 @@ CONTRACT (owned by the baking helper; the rest of the core codes against it):
 - `sniff_format(data: bytes) -> str`: "png" | "svg" | "gif" | "jpeg" | "webp" | "pdf" | "html" |
   "json" | "unknown" (magic bytes; SVG = `<svg` within the first KiB after the prolog).
 
-Formats: PNG in `baking_png` (chunk walker), SVG in `baking_svg` (defusedxml/expat, streaming);
+Formats: PNG in `baking_png` (chunk walker), SVG in `baking_svg` (defusedxml/expat, streaming),
+what they share in `baked` (limits, keywords, `Baked`);
 each is imported on first use, so reading a PNG never imports an XML parser.
 
 PNG: the walker reads every chunk header up to IEND, skipping chunk data by its length; only badge
@@ -42,40 +43,34 @@ from __future__ import annotations
 import base64
 import codecs
 import re
-from dataclasses import dataclass
 
+from .baked import (
+    MAX_IMAGE_BYTES,
+    MAX_INFLATE_BYTES,
+    MAX_PAYLOAD_BYTES,
+    OB2_KEYWORD,
+    OB2_NS,
+    OB3_KEYWORD,
+    OB3_NS,
+    PNG_SIGNATURE,
+    SVG_NS,
+    Baked,
+    encode_payload,
+    error,
+)
 from .errors import BadgeInputError
 from .jsonutil import loads_strict
 
-MAX_IMAGE_BYTES = 32 * 1024 * 1024
-MAX_PAYLOAD_BYTES = 256 * 1024
-MAX_INFLATE_BYTES = 1024 * 1024
-
-OB2_KEYWORD = "openbadges"
-OB3_KEYWORD = "openbadgecredential"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SVG_NS = "http://www.w3.org/2000/svg"
-OB2_NS = "http://openbadges.org"
-OB3_NS = "https://purl.imsglobal.org/ob/v3p0"
+# The contract's names, and the shared constants callers read from here (defined in baked.py).
+__all__ = [
+    "MAX_IMAGE_BYTES", "MAX_INFLATE_BYTES", "MAX_PAYLOAD_BYTES", "OB2_KEYWORD", "OB2_NS", "OB3_KEYWORD",
+    "OB3_NS", "PNG_SIGNATURE", "SVG_NS", "Baked", "bake", "sniff_format", "unbake", "unbake_details",
+]
 
 _JWS_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$")
 _URL_RE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential", "VerifiableCredential"}
 _VC_CONTEXTS = {"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1"}
-
-
-@dataclass(frozen=True, slots=True)
-class Baked:
-    """A payload found in an image."""
-
-    format: str  # "png" | "svg"
-    keyword: str  # "openbadges" (OB 2.0 / legacy) | "openbadgecredential" (OB 3.0)
-    payload: str  # what `unbake` returns
-    verify: str | None = None  # SVG only: the element's `verify` attribute (a hosted id or a JWS)
-
-
-def _error(code: str, detail: str, **params: object) -> BadgeInputError:
-    return BadgeInputError(code, detail, **params)
 
 
 # --- sniffing --------------------------------------------------------------------------------
@@ -129,16 +124,6 @@ def _looks_like_xml(data: bytes) -> bool:
 
 # --- shared helpers --------------------------------------------------------------------------
 
-def _encode_payload(payload: str) -> bytes:
-    try:
-        text = payload.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _error("bad_encoding", "the payload cannot be encoded as UTF-8") from None
-    if len(text) > MAX_PAYLOAD_BYTES:
-        raise _error("too_large", "payload too large to bake", max_bytes=MAX_PAYLOAD_BYTES)
-    return text
-
-
 def _hosted_id(doc: dict) -> str | None:
     candidates = [doc.get("id")]
     for name in ("verify", "verification"):
@@ -191,15 +176,15 @@ def _classify(payload: str) -> tuple[str, bool, object]:
 def _image_format(data: bytes) -> tuple[str, bool]:
     """("png"|"svg", sniffed as such) or BadgeInputError."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise _error("not_an_image", "not bytes", format="unknown")
+        raise error("not_an_image", "not bytes", format="unknown")
     if len(data) > MAX_IMAGE_BYTES:
-        raise _error("too_large", "image too large", max_bytes=MAX_IMAGE_BYTES)
+        raise error("too_large", "image too large", max_bytes=MAX_IMAGE_BYTES)
     fmt = sniff_format(data)
     if fmt in ("png", "svg"):
         return fmt, True
     if fmt == "unknown" and _looks_like_xml(data):
         return "svg", False  # an XML document whose <svg> is past the first KiB, or not SVG at all
-    raise _error("not_an_image", "neither a PNG nor an SVG image", format=fmt)
+    raise error("not_an_image", "neither a PNG nor an SVG image", format=fmt)
 
 
 def unbake_details(data: bytes) -> Baked | None:
@@ -226,7 +211,7 @@ def bake(image: bytes, payload: str) -> bytes:
     if not isinstance(payload, str):
         raise TypeError("payload must be str")
     if not payload.strip():
-        raise _error("empty_badge", "nothing to bake")
+        raise error("empty_badge", "nothing to bake")
     image = bytes(image) if not isinstance(image, bytes) and isinstance(image, (bytearray, memoryview)) else image
     fmt, sniffed = _image_format(image)
     kind, is_ob3, doc = _classify(payload)
@@ -234,7 +219,7 @@ def bake(image: bytes, payload: str) -> bytes:
     if fmt == "png":
         from .baking_png import bake_png
 
-        return bake_png(image, _encode_payload(payload), keyword)
+        return bake_png(image, encode_payload(payload), keyword)
     from .baking_svg import bake_svg
 
     hosted_id = _hosted_id(doc) if kind == "json" and isinstance(doc, dict) else None

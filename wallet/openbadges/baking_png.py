@@ -13,14 +13,14 @@ from __future__ import annotations
 import struct
 import zlib
 
-from .baking import (
+from .baked import (
     MAX_INFLATE_BYTES,
     MAX_PAYLOAD_BYTES,
     OB2_KEYWORD,
     OB3_KEYWORD,
     PNG_SIGNATURE,
     Baked,
-    _error,
+    error,
 )
 
 _CHUNK_HEAD = struct.Struct(">I4s")
@@ -32,17 +32,17 @@ _BADGE_CHUNK_PREFIXES = ((OB3_KEYWORD + "\x00").encode(), (OB2_KEYWORD + "\x00")
 def _png_chunks(data: bytes):
     """Yield (type, offset, data length) for each chunk up to and including IEND; strict."""
     if not data.startswith(PNG_SIGNATURE):
-        raise _error("corrupt_image", "no PNG signature")
+        raise error("corrupt_image", "no PNG signature")
     size = len(data)
     pos = len(PNG_SIGNATURE)
     while True:
         if pos + 12 > size:
-            raise _error("corrupt_image", "PNG truncated before IEND", offset=pos)
+            raise error("corrupt_image", "PNG truncated before IEND", offset=pos)
         length, ctype = _CHUNK_HEAD.unpack_from(data, pos)
         if length > _MAX_CHUNK_LENGTH or pos + 12 + length > size:
-            raise _error("corrupt_image", "PNG chunk runs past the end of the file", offset=pos)
+            raise error("corrupt_image", "PNG chunk runs past the end of the file", offset=pos)
         if not ctype.isalpha() or not ctype.isascii():
-            raise _error("corrupt_image", "invalid PNG chunk type", offset=pos)
+            raise error("corrupt_image", "invalid PNG chunk type", offset=pos)
         yield ctype, pos, length
         if ctype == b"IEND":
             return
@@ -63,39 +63,39 @@ def _decode_text_chunk(data: bytes, ctype: bytes, pos: int, length: int, keyword
     view = memoryview(data)
     (crc,) = _CRC.unpack_from(data, pos + 8 + length)
     if zlib.crc32(view[pos + 4:pos + 8 + length]) != crc:
-        raise _error("corrupt_image", "bad CRC on the badge chunk", keyword=keyword)
+        raise error("corrupt_image", "bad CRC on the badge chunk", keyword=keyword)
     body = bytes(view[pos + 8 + len(keyword) + 1:pos + 8 + length])
     if ctype == b"tEXt":
         if len(body) > MAX_PAYLOAD_BYTES:
-            raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
+            raise error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
         return body.decode("latin-1")
     # iTXt after the keyword: compression flag, method, language tag\0, translated keyword\0, text
     if len(body) < 4:
-        raise _error("corrupt_image", "truncated iTXt header", keyword=keyword)
+        raise error("corrupt_image", "truncated iTXt header", keyword=keyword)
     flag, method = body[0], body[1]
     try:
         text_start = body.index(b"\x00", body.index(b"\x00", 2) + 1) + 1
     except ValueError:
-        raise _error("corrupt_image", "truncated iTXt header", keyword=keyword) from None
+        raise error("corrupt_image", "truncated iTXt header", keyword=keyword) from None
     text = body[text_start:]
     if flag == 1 and method == 0:
         inflater = zlib.decompressobj()
         try:
             text = inflater.decompress(text, MAX_INFLATE_BYTES + 1)
         except zlib.error:
-            raise _error("corrupt_image", "bad compressed iTXt", keyword=keyword) from None
+            raise error("corrupt_image", "bad compressed iTXt", keyword=keyword) from None
         if len(text) > MAX_INFLATE_BYTES or inflater.unconsumed_tail:
-            raise _error("too_large", "compressed badge text inflates too much", max_bytes=MAX_INFLATE_BYTES)
+            raise error("too_large", "compressed badge text inflates too much", max_bytes=MAX_INFLATE_BYTES)
         if not inflater.eof:
-            raise _error("corrupt_image", "truncated compressed iTXt", keyword=keyword)
+            raise error("corrupt_image", "truncated compressed iTXt", keyword=keyword)
     elif flag != 0:
-        raise _error("corrupt_image", "unknown iTXt compression", keyword=keyword)
+        raise error("corrupt_image", "unknown iTXt compression", keyword=keyword)
     if len(text) > MAX_PAYLOAD_BYTES:
-        raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
+        raise error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError:
-        raise _error("bad_encoding", "badge text is not UTF-8", keyword=keyword) from None
+        raise error("bad_encoding", "badge text is not UTF-8", keyword=keyword) from None
 
 
 def unbake_png(data: bytes) -> Baked | None:
@@ -105,7 +105,7 @@ def unbake_png(data: bytes) -> Baked | None:
         keyword = _badge_keyword(data, ctype, pos, length)
         if keyword is not None:
             if keyword in found:
-                raise _error("ambiguous_badge", "two badge chunks with the same keyword", keyword=keyword)
+                raise error("ambiguous_badge", "two badge chunks with the same keyword", keyword=keyword)
             found[keyword] = (ctype, pos, length)
     for keyword in (OB3_KEYWORD, OB2_KEYWORD):
         if keyword in found:
@@ -126,7 +126,7 @@ def bake_png(data: bytes, text: bytes, keyword: str) -> bytes:
     for ctype, pos, length in _png_chunks(data):
         if pos == len(PNG_SIGNATURE):
             if ctype != b"IHDR":
-                raise _error("corrupt_image", "the first PNG chunk is not IHDR")
+                raise error("corrupt_image", "the first PNG chunk is not IHDR")
             parts += [view[pos:pos + 12 + length], chunk]
         elif _badge_keyword(data, ctype, pos, length) is None:
             parts.append(view[pos:pos + 12 + length])

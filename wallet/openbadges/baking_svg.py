@@ -50,7 +50,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import XMLParser as DefusedXMLParser
 
-from .baking import (
+from .baked import (
     MAX_PAYLOAD_BYTES,
     OB2_KEYWORD,
     OB2_NS,
@@ -58,8 +58,8 @@ from .baking import (
     OB3_NS,
     SVG_NS,
     Baked,
-    _encode_payload,
-    _error,
+    encode_payload,
+    error,
 )
 from .errors import BadgeInputError
 
@@ -173,7 +173,7 @@ class _SvgScan:
             return
         keyword = _BADGE_NAMES[name]
         if name in self.seen and self.strict:
-            raise _error("ambiguous_badge", "two badge elements of the same kind", keyword=keyword)
+            raise error("ambiguous_badge", "two badge elements of the same kind", keyword=keyword)
         self.seen.add(name)
         attrib = dict(zip(attributes[::2], attributes[1::2]))
         verify = attrib.get("verify", attrib.get(name.split("}")[0] + "}verify"))
@@ -189,7 +189,7 @@ class _SvgScan:
         if self._open is not None and self.depth == self._open_depth:
             self._size += len(text)
             if self._size > MAX_PAYLOAD_BYTES:  # characters: a lower bound of the UTF-8 size
-                raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
+                raise error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
             self._parts.append(text)
 
     def end(self, name: str) -> None:
@@ -278,14 +278,14 @@ def _scan_svg(data: bytes, strict: bool, sniffed: bool, early_stop: bool = False
     except BadgeInputError:
         raise
     except DefusedXmlException as exc:
-        raise _error("unsafe_svg", f"forbidden XML construct: {type(exc).__name__}") from None
+        raise error("unsafe_svg", f"forbidden XML construct: {type(exc).__name__}") from None
     except _NotSvg as exc:
         local = exc.tag.rsplit("}", 1)[-1].lower()
-        raise _error("not_an_image", "the XML root is not <svg>", format="html" if local == "html" else "xml") from None
+        raise error("not_an_image", "the XML root is not <svg>", format="html" if local == "html" else "xml") from None
     except (ParseError, ValueError, LookupError, UnicodeError, _ExpatError) as exc:
         if not sniffed:
-            raise _error("not_an_image", "neither a PNG nor an SVG image", format="unknown") from None
-        raise _error("corrupt_image", f"malformed SVG: {exc}"[:200]) from None
+            raise error("not_an_image", "neither a PNG nor an SVG image", format="unknown") from None
+        raise error("corrupt_image", f"malformed SVG: {exc}"[:200]) from None
     return scan
 
 
@@ -301,10 +301,10 @@ def unbake_svg(data: bytes, sniffed: bool) -> Baked | None:
     elif element.verify and element.verify.strip():
         payload = element.verify
     else:
-        raise _error("empty_badge", "badge element with neither text nor verify attribute",
+        raise error("empty_badge", "badge element with neither text nor verify attribute",
                      keyword=element.keyword)
     if len(payload.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
-        raise _error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
+        raise error("too_large", "badge text too large", max_bytes=MAX_PAYLOAD_BYTES)
     return Baked("svg", element.keyword, payload, element.verify)
 
 
@@ -321,7 +321,7 @@ def _svg_as_utf8(data: bytes) -> bytes:
             match = _ENCODING_DECL_RE.match(data[:512])
             text = data.decode(match.group(3).decode("ascii") if match else "utf-8")
     except (UnicodeError, LookupError):
-        raise _error("corrupt_image", "the SVG text cannot be decoded") from None
+        raise error("corrupt_image", "the SVG text cannot be decoded") from None
     out = text.encode("utf-8", "surrogatepass")
     return _ENCODING_DECL_RE.sub(lambda m: m.group(1) + m.group(2) + b"UTF-8" + m.group(2), out, count=1)
 
@@ -359,8 +359,8 @@ def bake_svg(data: bytes, payload: str, keyword: str, kind: str, hosted_id: str 
     `kind` is json|jws|url|text; `hosted_id` is the http(s) id of an OB 2.0 JSON payload, if any.
     """
     if _XML_ILLEGAL_RE.search(payload):
-        raise _error("bad_encoding", "the payload has characters that XML cannot carry")
-    _encode_payload(payload)
+        raise error("bad_encoding", "the payload has characters that XML cannot carry")
+    encode_payload(payload)
     scan = _scan_svg(data, strict=False, sniffed=sniffed)  # safety and root checks on the original
     buf = _svg_as_utf8(data)
     if buf != data:  # re-encoded: the byte offsets changed
@@ -373,7 +373,7 @@ def bake_svg(data: bytes, payload: str, keyword: str, kind: str, hosted_id: str 
 
     root = _START_TAG_RE.match(buf, scan.root_start)
     if root is None:  # cannot happen for a document expat accepted
-        raise _error("corrupt_image", "unreadable <svg> start tag")
+        raise error("corrupt_image", "unreadable <svg> start tag")
     # The root's start tag ends with its closing "/>" or ">": declare, then insert the first child.
     opening = (decl.encode("ascii") if on_root else b"") + b">" + element
     if root.group(2):  # <svg .../>
@@ -382,7 +382,7 @@ def bake_svg(data: bytes, payload: str, keyword: str, kind: str, hosted_id: str 
     for old in scan.elements:
         tag = _START_TAG_RE.match(buf, old.start)
         if tag is None:
-            raise _error("corrupt_image", "unreadable badge element")
+            raise error("corrupt_image", "unreadable badge element")
         end = tag.end() if tag.group(2) else buf.index(b">", old.end_tag) + 1
         edits.append((old.start, end, b""))
     edits.sort(key=lambda edit: (edit[0], edit[1]))
