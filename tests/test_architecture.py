@@ -6,6 +6,7 @@
    loaders, authlib's *_client integrations) appear only in wallet/http.py.
 3. Views never commit (no `.commit(` under wallet/views/).
 4. Nothing is built at import time: no module-level engine, Flask app, SafeHttp or HTTP session.
+5. No import circle among wallet modules (lazy imports count too).
 
 Every import counts, wherever it stands (a lazy import inside a function too); relative imports
 are resolved, and `importlib.import_module("x")` / `__import__("x")` with a literal name count.
@@ -367,3 +368,85 @@ def test_import_time_checker_catches(source):
 )
 def test_import_time_checker_allows(source):
     assert check_import_time(source, "wallet/x.py") == []
+
+
+# --- rule 5: no import circle -------------------------------------------------------------------
+
+
+def import_graph(modules: dict[str, str], packages: frozenset[str] = frozenset()) -> dict[str, set[str]]:
+    """Module → the wallet modules it imports (any import, lazy ones too), given {module: source}.
+
+    An import names the closest module of the tree; importing one's own parent package is not an
+    edge (a package's __init__ may re-export its children)."""
+    graph: dict[str, set[str]] = {}
+    for module, source in modules.items():
+        deps = set()
+        for _line, name in imports_of(source, module, module in packages):
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module and not _matches(module, name):
+                deps.add(name)
+        graph[module] = deps
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in graph:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_circle():
+    sources = {module: path.read_text(encoding="utf-8") for path, module in wallet_modules()}
+    packages = frozenset(module for path, module in wallet_modules() if path.name == "__init__.py")
+    found = circles(import_graph(sources, packages))
+    assert not found, "Rule 5: no import circle (put what both sides need in a third module):\n  " + \
+        "\n  ".join(" ↔ ".join(c) for c in found)
+
+
+def test_circle_checker_catches_and_allows():
+    looped = {"wallet.a": "from .b import x", "wallet.b": "def f():\n    from . import c",
+              "wallet.c": "from wallet.a import y", "wallet.d": "from .a import z"}
+    assert circles(import_graph(looped)) == [["wallet.a", "wallet.b", "wallet.c"]]
+    assert circles(import_graph({**looped, "wallet.c": "import json"})) == []
+    # a package importing its children and a child importing its package is no circle
+    assert circles(import_graph({"wallet.p": "from .q import x", "wallet.p.q": "from . import y"},
+                                frozenset({"wallet.p"}))) == []
