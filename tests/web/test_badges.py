@@ -283,3 +283,22 @@ def test_pasted_endorsement_is_named_and_nothing_is_stored(ana, app):
     text = unescape(r.text)
     assert r.status_code == 200 and "recommandation" in text and "Importez le badge lui-même" in text
     assert badges_in_db(app) == []
+
+
+def test_one_batch_fetches_a_shared_badge_image_once(ana, app, factory, host):
+    """Badges of one class imported in one batch (a partner sync, a push): one image fetch."""
+    from wallet.db import new_session
+    from wallet.models import User
+    from wallet.openbadges import MemoFetcher
+    from wallet.services import badges as service
+
+    host.route("/badges/1/image.png", png_image(), content_type="image/png")
+    urls = [factory.ob2_hosted(f"/assertions/{n}").url for n in range(1, 4)]
+    http = app.extensions["wallet_http"]
+    with new_session(app) as session:
+        user = session.scalars(select(User)).one()
+        fetch = MemoFetcher(http.fetch)
+        items = [service.import_text(session, user, url, http, source="partner", fetch=fetch) for url in urls]
+        assert [item.outcome for item in items] == ["imported"] * 3
+        assert host.hits["/badges/1/image.png"] == 1
+        assert all(service.get_owned(session, user, item.badge_id).image for item in items)

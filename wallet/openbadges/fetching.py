@@ -47,6 +47,7 @@ class MemoFetcher:
     def __init__(self, fetch: FetchFn | None) -> None:
         self._fetch = fetch or offline_fetch
         self._cache: dict[tuple[str, str], Fetched] = {}
+        self._kept: dict[object, object] = {}
 
     def __call__(self, url: str, accept: str) -> Fetched:
         key = (url, accept)
@@ -55,3 +56,10 @@ class MemoFetcher:
             hit = self._fetch(url, accept)
             self._cache[key] = hit
         return hit
+
+    def keep(self, key: object, compute: Callable[[], object]) -> object:
+        """A value derived from the network for this batch (a badge image, normalized), computed
+        once per key, failures (None) included: fifty badges of one class share one image fetch."""
+        if key not in self._kept:
+            self._kept[key] = compute()
+        return self._kept[key]

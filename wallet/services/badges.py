@@ -132,7 +132,10 @@ def _import_one(session: Session, user: User, source: bytes | str, label: str, h
     if original_file is not None:
         image = images.normalize_image(original_file)
     if image is None:
-        image = images.fetch_image(credential.image, http)
+        if isinstance(fetch, MemoFetcher) and isinstance(credential.image, str):
+            image = fetch.keep(("image", credential.image), lambda: images.fetch_image(credential.image, http))
+        else:
+            image = images.fetch_image(credential.image, http)
 
     badge = Badge(owner_id=user.id, source=how, source_url=source_url)
     apply_verdict(badge, verdict)
