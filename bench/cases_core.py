@@ -110,6 +110,14 @@ def unbake_big_svg(bench: Bench):
     yield Row(f"unbake SVG {_size(path)} — peak RSS growth", ours_mem, ref_mem, "< 50 MiB", below(50))
 
 
+@case("unbake-svg-5mb-last", "unbake a 5 MB SVG with 60 000 elements, the badge element LAST (time)")
+def unbake_big_svg_last(bench: Bench):
+    path = bench.files.big_svg_last
+    ours, ref = _unbake_cells(bench, "big_svg_last", path, bench.reps(7, 3))
+    yield Row(f"unbake SVG {_size(path)}, 60 000 <rect>, badge last", ours, ref, "≥ 100× faster",
+              faster_by(100))
+
+
 @case("unbake-small", "unbake small (≈1 KB) PNG and SVG badges")
 def unbake_small(bench: Bench):
     runs = bench.reps(101, 21)

@@ -100,21 +100,27 @@ def tiny_png(rng: random.Random, side: int = 8) -> bytes:
 
 # --- SVG -------------------------------------------------------------------------------------
 
-def svg_with_badge(payload_json: str, verify_url: str | None, rects: int, rng: random.Random) -> bytes:
+def svg_with_badge(payload_json: str, verify_url: str | None, rects: int, rng: random.Random,
+                   badge_last: bool = False) -> bytes:
     """An OB 2.0 baked SVG: the assertion element first (as the spec and the bakery place it),
-    followed by `rects` random rectangles."""
+    followed by `rects` random rectangles; with `badge_last`, the element after them instead (the
+    worst case for an unbaker that reads the document in order)."""
     attr = f' verify="{verify_url}"' if verify_url else ""
+    element = f"<openbadges:assertion{attr}><![CDATA[{payload_json}]]></openbadges:assertion>"
     parts = [
         ('<?xml version="1.0" encoding="UTF-8"?>\n'
          '<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org" '
          'width="1000" height="1000" viewBox="0 0 1000 1000">'),
-        f"<openbadges:assertion{attr}><![CDATA[{payload_json}]]></openbadges:assertion>",
     ]
+    if not badge_last:
+        parts.append(element)
     for _ in range(rects):
         parts.append(
             f'<rect x="{rng.randrange(1000)}" y="{rng.randrange(1000)}" width="{rng.randrange(1, 99)}" '
             f'height="{rng.randrange(1, 99)}" rx="2" fill="#{rng.randrange(1 << 24):06x}" opacity="0.5"/>'
         )
+    if badge_last:
+        parts.append(element)
     parts.append("</svg>\n")
     return "\n".join(parts).encode("utf-8")
 
@@ -265,6 +271,7 @@ def ob3_did_key_credential(rng: random.Random) -> dict:
 class Files:
     big_png: Path           # ≈5 MB noise PNG, badge iTXt right before IEND
     big_svg: Path           # ≈5 MB SVG, 60 000 rects, assertion element first
+    big_svg_last: Path      # the same rects, assertion element after them (last child of the root)
     small_png: Path         # ≈1 KB PNG badge
     small_svg: Path         # ≈1 KB SVG badge
     ob3_png: Path           # small PNG baked with an OB 3.0 did:key eddsa-rdfc-2022 credential
@@ -291,6 +298,8 @@ def build_files() -> Files:
     big_png.write_bytes(insert_chunk(noise_png(5_000_000, rng), itxt("openbadges", payload), "end"))
     big_svg = WORK / "big-5mb.svg"
     big_svg.write_bytes(svg_with_badge(payload, verify_url, 60_000, rng))
+    big_svg_last = WORK / "big-5mb-badge-last.svg"
+    big_svg_last.write_bytes(svg_with_badge(payload, verify_url, 60_000, random.Random(20250116), badge_last=True))
     small_png = WORK / "small-1kb.png"
     small_png.write_bytes(insert_chunk(tiny_png(rng, 12), itxt("openbadges", payload), "ihdr"))
     small_svg = WORK / "small-1kb.svg"
@@ -300,5 +309,5 @@ def build_files() -> Files:
     credential_json = json.dumps(credential, ensure_ascii=False)
     ob3_png = WORK / "ob3-didkey.png"
     ob3_png.write_bytes(insert_chunk(tiny_png(rng, 16), itxt("openbadgecredential", credential_json), "ihdr"))
-    return Files(big_png, big_svg, small_png, small_svg, ob3_png, credential_json)
+    return Files(big_png, big_svg, big_svg_last, small_png, small_svg, ob3_png, credential_json)
 

@@ -48,12 +48,16 @@ DEFAULTS: dict[str, Any] = {
     "RESET_MAX_AGE": 2 * 3600,
     "UNLOCK_MAX_AGE": 3600,
     "REVERIFY_MAX_AGE_DAYS": 7,
+    # The worker's shared HTTP cache and politeness towards partners (wallet/http_cache.py).
+    "HTTP_CACHE_MAX_BYTES": 32 * 1024 * 1024,
+    "HTTP_CACHE_MIN_TTL": 3600,  # seconds an issuer / badge class / key document is kept at least
+    "PARTNER_MIN_INTERVAL_MS": 200,  # between two requests of one worker process to one host
     "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,  # 20 files × 2 MiB + form overhead
 }
 
 # Keys whose environment value is parsed as an int / bool.
 _INTS = {"MAIL_PORT", "CONFIRM_MAX_AGE", "RESET_MAX_AGE", "UNLOCK_MAX_AGE", "REVERIFY_MAX_AGE_DAYS",
-         "MAX_CONTENT_LENGTH"}
+         "MAX_CONTENT_LENGTH", "HTTP_CACHE_MAX_BYTES", "HTTP_CACHE_MIN_TTL", "PARTNER_MIN_INTERVAL_MS"}
 _BOOLS = {"MAIL_USE_TLS", "MAIL_SEND_INLINE", "TESTING", "DEBUG"}
 
 

@@ -367,6 +367,10 @@ class SafeHttp:
         return Fetched(url=response.url, status=response.status,
                        content_type=response.headers.get("Content-Type", ""), body=response.body)
 
+    def is_local(self, url: str) -> bool:
+        """True when `url` is under `local_prefix` (answered in-process, never over the network)."""
+        return self._is_local(url)
+
     def check_url(self, url: str) -> None:
         """Raise FetchError(url, "scheme"|"blocked") if `url` could never be fetched. No DNS, no
         connection: an IP-literal host is checked, a host name is checked when it is fetched."""

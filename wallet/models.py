@@ -163,6 +163,8 @@ class Badge(Base):
     # The verifier rules the verdict was judged under (services/rules.py RULES_VERSION; the default
     # must equal it: a test checks). Older verdicts are re-verified once by `wallet worker`.
     rules_version: Mapped[int] = mapped_column(Integer, default=2, index=True)
+    # Held by one worker while it re-verifies the badge (services/reverification.py); expires.
+    reverify_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     image_type: Mapped[str | None] = mapped_column(String(40), nullable=True)  # image/png | image/svg+xml
     # The file as uploaded (baked PNG/SVG), kept byte for byte for the owner's download.

@@ -77,24 +77,28 @@ def create_admin(email: str, password: str | None) -> None:
 
 
 
-@click.command("worker", help="Background jobs: re-verify badges whose verdict is old (and, later, "
-               "deliver claims and sync partner backpacks).")
+@click.command("worker", help="Background jobs: deliver claims, send mail, sync partner backpacks, "
+               "apply retention periods and re-verify badges whose verdict is old.")
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
 @click.option("--interval", default=60, show_default=True, help="Seconds between two rounds.")
+@click.option("--reverify-only", is_flag=True, help="Only re-verify stale badges (leased: run several "
+              "such workers beside one full worker to share a region's re-verifications, on PostgreSQL).")
 @with_appcontext
-def worker(once: bool, interval: int) -> None:
+def worker(once: bool, interval: int, reverify_only: bool) -> None:
     import time
 
     from flask import current_app
 
     from ..services import jobs
 
+    run = jobs.run_reverifications if reverify_only else jobs.run_due
     while True:
-        report = jobs.run_due(current_app)
+        report = run(current_app)
         click.echo(report.summary())
         if once:
             return
-        time.sleep(interval)
+        if not (reverify_only and report.reverified):  # a backlog: go on at once
+            time.sleep(interval)
 
 
 @click.group("contexts", help="The JSON-LD context store used to verify signed badges offline.")

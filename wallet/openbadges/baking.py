@@ -33,9 +33,11 @@ SVG: only defusedxml's expat parser reads the document (DTDs, entities, external
 forbidden); badge elements are found anywhere by namespace URI + local name, whatever their
 prefix. Unbaking a large document (64 KiB and more, ASCII-compatible encoding) stops parsing after
 the root start tag or after a badge element when a bytes search proves that the rest of the
-document cannot hold another badge element and ends with the root's end tag: a well-formedness
-error further down such a document then goes unnoticed (see `baking_svg` for the exact rule and
-why safety is unchanged). Baking always parses the whole document and edits its text in place.
+document cannot hold another badge element and ends with the root's end tag; when a bytes search
+finds the only badge element further down (even last), only that element is parsed after the root
+start tag (`svg_jump`). A well-formedness error in the parts skipped then goes unnoticed (see
+`baking_svg` for the exact rule and why safety is unchanged). Baking always parses the whole
+document and edits its text in place.
 """
 
 from __future__ import annotations

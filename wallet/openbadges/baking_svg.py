@@ -22,12 +22,27 @@ document ends with the root's end tag (a truncated upload is still parsed to the
 as `corrupt_image`). Any hit — including a false positive in a comment, CDATA or text — just
 lets the streaming parse go on (to the next decision point, or to the end) with the same checks
 as before.
+
+The jump (unbake only, same documents). At the first decision point, before the rule above,
+`svg_jump.plan_jump` searches the root's content for the badge element's start tag, skipping
+comments, CDATA sections and processing instructions, and provided no `xmlns` occurs outside them
+(so every element sees the root's bindings; the module says why this is exact for a well-formed
+document). When it finds no badge element, the parse stops there. When it finds exactly one, a
+second safe parser reads the prolog and root start tag again followed directly by that element,
+and stops at its end tag: a 5 MB document with its badge last costs one pass of C byte searches
+instead of a full parse. Anything it cannot decide (a namespace declaration inside the root, two
+badge elements, an unclosed section, `<!` that is no comment or CDATA, an unbound `openbadges:`
+tag), and any error while parsing the element alone, falls back to the parse described above, so
+errors keep the codes a full parse gives.
+
 Safety is unchanged: a DTD or an entity declaration can only appear before the root element, which
-the safe parser has always read by the first decision point; expat never fetches anything else.
+the safe parser has always read by the first decision point; expat never fetches anything else,
+and the bytes skipped are never interpreted, only searched.
 Trade-off (documented, accepted): in such a large document, a well-formedness error located after
-the decision point (say a mismatched tag deep inside, with the root end tag present) is not
-detected, and the badge (or None) is returned. openbadges-bakery parses the whole document with
-minidom and would refuse it. Smaller documents are always parsed to the end.
+the decision point (say a mismatched tag deep inside, with the root end tag present) — or, with
+the jump, anywhere in the parts it skips before and after the badge element — is not detected,
+and the badge (or None) is returned. openbadges-bakery parses the whole document with minidom and
+would refuse it. Smaller documents are always parsed to the end.
 
 Baking edits the document text in place (the rest of the document is kept byte for byte,
 re-encoded as UTF-8): it removes every badge element, declares the namespace on the root (or on the
@@ -62,14 +77,17 @@ from .baked import (
     error,
 )
 from .errors import BadgeInputError
+from .svg_jump import NO_BADGE, Jump, plan_jump
 
 FAST_PATH_MIN_BYTES = 64 * 1024  # smaller documents are always parsed to the end
 _MAX_DECISIONS = 4
 _FEED_BYTES = 256 * 1024
+_ELEMENT_FEED_BYTES = 16 * 1024  # a badge element alone: stop soon after its end tag
 # Element names as expat reports them with namespace_separator "}".
 _SVG_NAME = f"{SVG_NS}}}svg"
 _BADGE_NAMES = {f"{OB2_NS}}}assertion": OB2_KEYWORD, f"{OB3_NS}}}credential": OB3_KEYWORD}
 _BADGE_NAMESPACES = (OB2_NS, OB3_NS)
+_JUMP_BADGES = {OB2_NS: ("assertion", OB2_KEYWORD), OB3_NS: ("credential", OB3_KEYWORD)}
 _KEYWORD_ELEMENT = {OB2_KEYWORD: (OB2_NS, "assertion"), OB3_KEYWORD: (OB3_NS, "credential")}
 # Encodings in which every ASCII character is the same single byte (bytes searches are exact).
 _ASCII_COMPATIBLE = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
@@ -91,6 +109,14 @@ class _NotSvg(Exception):
 
 class _Stop(Exception):
     """Raised by a handler: the rest of the document cannot change what unbake returns."""
+
+
+class _Jump(Exception):
+    """Raised at the root decision point: the only badge element starts at `offset` (svg_jump)."""
+
+    def __init__(self, root_end: int, offset: int, end: int) -> None:
+        super().__init__(offset)
+        self.root_end, self.offset, self.end = root_end, offset, end
 
 
 @dataclass(slots=True)
@@ -123,8 +149,11 @@ class _SvgScan:
     rest of `data` cannot hold a badge element (module docstring).
     """
 
-    def __init__(self, expat, strict: bool, data: bytes | None = None, codec: str = "utf-8") -> None:
+    def __init__(self, expat, strict: bool, data: bytes | None = None, codec: str = "utf-8", *,
+                 jump: bool = False, until_closed: bool = False) -> None:
         self.strict = strict  # unbake: refuse a second element of one kind at once
+        self._jump = jump and data is not None  # may raise _Jump at the root decision point
+        self._until_closed = until_closed  # raise _Stop once the (outermost) badge element closes
         self.expat = expat
         self.depth = 0
         self.root_start = -1
@@ -202,6 +231,8 @@ class _SvgScan:
             self._open.text = "".join(self._parts)
             self._open = None
         self.depth -= 1
+        if closed and self._until_closed:
+            raise _Stop
         if closed and self._decisions_left:
             self._decide_after_badge(self.expat.CurrentByteIndex)
 
@@ -213,7 +244,27 @@ class _SvgScan:
             self._decisions_left = 0
             return
         self._root_name, self._root_empty = tag.group(1), bool(tag.group(2))
+        if self._jump:
+            self._try_jump(tag.end())
         self._decide(tag.end())
+
+    def _try_jump(self, pos: int) -> None:
+        """Stop, or jump to the only badge element, when svg_jump can tell from the bytes alone."""
+        end = self._root_end_tag(pos)
+        if end < 0:
+            return
+        plan = plan_jump(self._data, pos, end, self.root_ns, self._codec, _JUMP_BADGES)
+        if plan == NO_BADGE:
+            raise _Stop
+        if isinstance(plan, Jump):
+            raise _Jump(pos, plan.offset, end)
+
+    def _root_end_tag(self, pos: int) -> int:
+        """The offset of the root's end tag when data[pos:] ends with it (else -1)."""
+        if self._root_empty or not self._rest_closes_root(pos):
+            return -1
+        data = self._data
+        return data.rfind(b"</", max(pos, len(data) - _TAIL_BYTES))
 
     def _decide_after_badge(self, index: int) -> None:
         # expat gives the offset of "</" for an end tag, the offset just past "/>" for an empty tag.
@@ -264,10 +315,11 @@ class _SvgScan:
         return start != -1 and tail.endswith(b">") and tail[start + 2:-1].rstrip(_WS) == self._root_name
 
 
-def _scan_svg(data: bytes, strict: bool, sniffed: bool, early_stop: bool = False) -> _SvgScan:
+def _scan_svg(data: bytes, strict: bool, sniffed: bool, early_stop: bool = False,
+              jump: bool = False) -> _SvgScan:
     parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     codec = _fast_codec(data) if early_stop else None
-    scan = _SvgScan(parser.parser, strict, data if codec else None, codec or "utf-8")
+    scan = _SvgScan(parser.parser, strict, data if codec else None, codec or "utf-8", jump=jump)
     try:
         view = memoryview(data)
         for offset in range(0, len(data), _FEED_BYTES):
@@ -275,6 +327,10 @@ def _scan_svg(data: bytes, strict: bool, sniffed: bool, early_stop: bool = False
         parser.parser.Parse(b"", True)  # not close(): its TreeBuilder target saw no element
     except _Stop:
         scan.stopped = True
+    except _Jump as where:
+        element_scan = _scan_badge_element(data, where.root_end, where.offset, where.end)
+        # Anything unexpected in the element alone: the whole document is parsed, as without a jump.
+        return element_scan or _scan_svg(data, strict, sniffed, early_stop=True, jump=False)
     except BadgeInputError:
         raise
     except DefusedXmlException as exc:
@@ -289,9 +345,32 @@ def _scan_svg(data: bytes, strict: bool, sniffed: bool, early_stop: bool = False
     return scan
 
 
+def _scan_badge_element(data: bytes, root_end: int, offset: int, end: int) -> _SvgScan | None:
+    """The scan of the prolog and root start tag (data[:root_end]) followed directly by the badge
+    element that starts at `offset`, parsed by the same safe parser up to that element's end; None
+    when that element does not parse (the caller then parses the whole document)."""
+    parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    scan = _SvgScan(parser.parser, strict=True, until_closed=True)
+    view = memoryview(data)
+    try:
+        parser.feed(view[:root_end])
+        for start in range(offset, end, _ELEMENT_FEED_BYTES):
+            parser.feed(view[start:min(start + _ELEMENT_FEED_BYTES, end)])
+    except _Stop:
+        for element in scan.elements:  # offsets in the document, for the record
+            element.start += offset - root_end
+            element.end_tag += offset - root_end
+        scan.stopped = True
+        return scan
+    except (BadgeInputError, DefusedXmlException, _NotSvg, ParseError, ValueError, LookupError, UnicodeError,
+            _ExpatError):
+        return None
+    return None  # the element did not end before the root's end tag
+
+
 def unbake_svg(data: bytes, sniffed: bool) -> Baked | None:
     """The badge of an SVG document (OB 3.0 element first), or None; `sniffed`: `<svg` seen early."""
-    scan = _scan_svg(data, strict=True, sniffed=sniffed, early_stop=True)
+    scan = _scan_svg(data, strict=True, sniffed=sniffed, early_stop=True, jump=True)
     by_keyword = {element.keyword: element for element in scan.elements}
     element = by_keyword.get(OB3_KEYWORD) or by_keyword.get(OB2_KEYWORD)
     if element is None:

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -288,32 +288,30 @@ def rematch(session: Session, user: User) -> int:
 
 # ------------------------------------------------------------------------------- re-verification
 
-def reverify(session: Session, badge: Badge, http, now: datetime | None = None) -> Badge:
-    """Verify a stored badge again from its original payload and record a status change."""
+def reverify(session: Session, badge: Badge, http, now: datetime | None = None, fetch=None) -> Badge:
+    """Verify a stored badge again from its original payload and record a status change.
+
+    `fetch`: the fetcher to use instead of `http.fetch` (the worker's shared HttpCache). Ends the
+    worker's lease on the badge, if any (services/reverification.py)."""
     owner = badge.owner
     recipients = tuple(owner.confirmed_addresses)
     source = badge.payload if badge.payload_format != "url" else badge.payload.strip()
     session.rollback()  # no transaction open across the network calls
     try:
-        verdict = verify(source, fetch=MemoFetcher(http.fetch), recipients=recipients, now=now)
+        verdict = verify(source, fetch=MemoFetcher(fetch or http.fetch), recipients=recipients, now=now)
     except (BadgeInputError, FetchError):
         badge.checked_at = utcnow()
         badge.rules_version = RULES_VERSION  # tried under these rules: the upgrade pass is done with it
+        badge.reverify_lease_until = None
         session.commit()
         return badge
     old = badge.status
+    badge.reverify_lease_until = None
     apply_verdict(badge, verdict)
     if badge.status != old:
         session.add(BadgeEvent(badge_id=badge.id, kind="status_changed", old=old, new=badge.status))
     session.commit()
     return badge
-
-
-def stale_badge_ids(session: Session, max_age_days: int, now: datetime | None = None, limit: int = 500
-                    ) -> list[int]:
-    cutoff = (now or utcnow()) - timedelta(days=max_age_days)
-    return list(session.scalars(select(Badge.id).where(Badge.checked_at < cutoff)
-                                .order_by(Badge.checked_at).limit(limit)))
 
 
 # ---------------------------------------------------------------------------------- owner actions

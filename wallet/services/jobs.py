@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from .. import db, mail
-from ..models import Badge
-from . import badges
+from .. import mail
+from . import reverification
 
 
 @dataclass
@@ -48,19 +47,16 @@ def run_due(app: Flask, now=None) -> Report:
     report.mails = mail.deliver_pending(app, now=now)
     report.syncs = connections.run_due_syncs(app, now=now)
     report.purged = personal_data.purge(app, now=now)
-    http = app.extensions["wallet_http"]
-    max_age = int(app.config["REVERIFY_MAX_AGE_DAYS"])
-    session = db.new_session(app)
-    try:
-        for badge_id in badges.stale_badge_ids(session, max_age, now=now):
-            badge = session.get(Badge, badge_id)
-            if badge is None:
-                continue
-            before = badge.status
-            badges.reverify(session, badge, http, now=now)
-            report.reverified += 1
-            if badge.status != before:
-                report.changed.append((badge.id, before, badge.status))
-    finally:
-        session.close()
+    stale = reverification.reverify_stale(app, now=now)
+    report.reverified += stale.reverified
+    report.changed.extend(stale.changed)
+    return report
+
+
+def run_reverifications(app: Flask, now=None) -> Report:
+    """One round of `wallet worker --reverify-only`: only the re-verification of stale badges, leased
+    (services/reverification.py), so that several such workers share the region's badges."""
+    report = Report()
+    stale = reverification.reverify_stale(app, now=now)
+    report.reverified, report.changed = stale.reverified, stale.changed
     return report

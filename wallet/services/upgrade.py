@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from .. import db
 from ..badge_claim.model import DeliveryResult
 from ..models import Badge, Claim, Outbox, User
-from . import badges, claims, referentials
+from . import claims, referentials, reverification
 from .rules import RULES_VERSION
 
 BATCH = 200                           # badges re-verified per worker round
@@ -42,29 +42,15 @@ class UpgradeReport:
                 f"{len(self.changed)} status change(s), {len(self.stopped)} claim(s) stopped")
 
 
-def outdated_badge_ids(session: Session, limit: int = BATCH) -> list[int]:
-    return list(session.scalars(select(Badge.id).where(Badge.rules_version < RULES_VERSION)
-                                .order_by(Badge.id).limit(limit)))
-
-
 def run(app: Flask, now: datetime | None = None, limit: int = BATCH) -> UpgradeReport:
     """One round: re-verify up to `limit` outdated badges, then stop the claims they no longer support."""
     report = UpgradeReport()
-    http = app.extensions["wallet_http"]
+    # Leased like every re-verification (services/reverification.py), through the shared cache.
+    done = reverification.reverify_leased(app, reverification.outdated, Badge.id, limit=limit, now=now)
+    report.reverified, report.changed = done.reverified, done.changed
     session = db.new_session(app)
-    owners: set[int] = set()
     try:
-        for badge_id in outdated_badge_ids(session, limit):
-            badge = session.get(Badge, badge_id)
-            if badge is None:
-                continue
-            before = badge.status
-            owners.add(badge.owner_id)
-            badges.reverify(session, badge, http, now=now)
-            report.reverified += 1
-            if badge.status != before:
-                report.changed.append((badge.id, before, badge.status))
-        for owner_id in sorted(owners):
+        for owner_id in sorted(done.owners):
             report.stopped.extend(stop_unsupported_claims(app, session, owner_id, now))
     finally:
         session.close()

@@ -360,3 +360,43 @@ def test_importing_the_proof_modules_loads_neither_pyld_nor_requests():
         cwd=Path(__file__).resolve().parents[3],
     )
     assert out.stdout.strip() == "[]"
+
+
+# Run in a fresh process: pyld is imported by the wallet's _pyld(), nothing else imports it first.
+FIRST_PYLD_IMPORT = """
+import json, sys
+from wallet.openbadges.jsonld import _pyld, canonize, default_store
+jsonld = _pyld()
+doc = {"@context": {"name": "https://schema.org/name"}, "@id": "https://a.example/x", "name": "Ana"}
+quads = canonize(doc, default_store())
+loaded = sorted(m for m in ("requests", "aiohttp", "asyncio", "urllib.request", "lxml.html",
+                            "pyld.documentloader.aiohttp") if m in sys.modules)
+try:
+    jsonld.get_document_loader()("https://www.w3.org/ns/credentials/v2", {})
+    default_loader = "fetched"
+except jsonld.JsonLdError:
+    default_loader = "refused"
+import pyld, requests
+print(json.dumps({"quads": quads, "loaded": loaded, "default_loader": default_loader,
+                  "package": [pyld.ContextResolver.__name__, pyld.jsonld is jsonld],
+                  "requests": bool(requests.Session)}))
+"""
+
+
+def test_pyld_is_imported_without_requests_and_its_default_loader_refuses_every_url():
+    # Cold start of `wallet verify` (issue 17 item 6): the OB 3.0 path pays for pyld.jsonld and
+    # lxml only, not for requests, aiohttp or pyld's document loader classes.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FIRST_PYLD_IMPORT], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[3], timeout=60)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["loaded"] == ["lxml.html"]
+    assert report["default_loader"] == "refused"
+    # The same canonical form as pyld imported the ordinary way (this test process).
+    doc = {"@context": {"name": "https://schema.org/name"}, "@id": "https://a.example/x", "name": "Ana"}
+    assert report["quads"] == canonize(doc, ContextStore.from_dir(SHARED_CONTEXTS)) != ""
+    # The package behaves as if imported normally, and requests can still be imported afterwards.
+    assert report["package"] == ["ContextResolver", True]
+    assert report["requests"] is True
