@@ -14,34 +14,19 @@ There is no reference tool.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
+from .fresh import LEARNER, add_learner, fresh_case, main, throwaway_app
 from .registry import Cell, Row, at_most, case
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 COUNT = 100
 
 
 @case("host-push", "100 badges pushed by one Moodle-like client into the wallet (both modes)")
-def host_push(bench):
-    runs = bench.reps(3, 1)
-    answers = []
-    for _ in range(runs):
-        done = subprocess.run([sys.executable, "-m", "bench.cases_host", "run", str(COUNT)], cwd=REPO_ROOT,
-                              capture_output=True, text=True, timeout=900, check=False)
-        lines = done.stdout.strip().splitlines()
-        if done.returncode != 0 or not lines:
-            why = (done.stderr or done.stdout).strip()[-300:]
-            yield Row(f"host push, {COUNT} badges", Cell.failed(why), Cell.none(), "—")
-            return
-        answers.append(json.loads(lines[-1]))
+@fresh_case("bench.cases_host", COUNT, f"host push, {COUNT} badges")
+def host_push(answers: list[dict], runs: int):
     for mode, label in (("ob20", "Moodle OB 2.0 mode (import {url})"), ("ob21", "Moodle OB 2.1 mode (export JSON)")):
         medians = [a[mode]["median"] for a in answers]
         p90 = [a[mode]["p90"] for a in answers]
@@ -108,33 +93,23 @@ def run(count: int) -> dict:
     server = make_server("127.0.0.1", 0, lambda env, start: sockets["app"](env, start), threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["WALLET_INSTANCE_PATH"] = str(Path(tmp) / "instance")
-            from wallet import create_app
-            from wallet.db import Base, engine, new_session
-            from wallet.models import Badge, Email, User, utcnow
+        with throwaway_app(BASE_URL=base, FETCH_ALLOW=f"{host.authority},{remote.authority}",
+                           RATELIMIT_ENABLED=False) as app:
+            from wallet.db import new_session
+            from wallet.models import Badge, utcnow
             from wallet.partners.host import app_passwords
             from wallet.passwords import hash_password
 
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 32, "MAIL_BACKEND": "memory",
-                              "DATABASE_URL": f"sqlite:///{Path(tmp) / 'wallet.db'}", "BASE_URL": base,
-                              "FETCH_ALLOW": f"{host.authority},{remote.authority}",
-                              "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False})
             with app.app_context():
-                Base.metadata.create_all(engine())
                 session = new_session(app)
-                user = User(display_name="Ana", password_hash=hash_password("bench password 1234"))
-                user.emails.append(Email(address="ana@example.org", normalized="ana@example.org",
-                                         is_primary=True, verified_at=utcnow()))
-                session.add(user)
-                session.commit()
+                user = add_learner(session, hash_password("bench password 1234"))
                 secret = app_passwords.create(session, user, "Moodle", utcnow()).password
                 session.close()
             sockets["app"] = app
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
 
             before = remote.count()
-            badgr = Ob20Backpack(api_url=base + "/v2", email="ana@example.org", password=secret,
+            badgr = Ob20Backpack(api_url=base + "/v2", email=LEARNER, password=secret,
                                  token_port=server.server_port)
             badgr.authenticate()
             ob20_times = _timed(badgr.import_badge, ob20)
@@ -146,7 +121,7 @@ def run(count: int) -> dict:
             browser = app.test_client()
             page = browser.get("/connexion").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-            browser.post("/connexion", data={"csrf_token": token, "email": "ana@example.org",
+            browser.post("/connexion", data={"csrf_token": token, "email": LEARNER,
                                              "password": "bench password 1234"})
             path = moodle.login_url()[len(base):]
             token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(path).text).group(1)
@@ -172,9 +147,4 @@ def run(count: int) -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        sys.path.insert(0, str(REPO_ROOT))
-        print(json.dumps(run(int(sys.argv[2]) if len(sys.argv) > 2 else COUNT)))
-    else:
-        print("usage: python -m bench.cases_host run [COUNT]", file=sys.stderr)
-        sys.exit(2)
+    main("bench.cases_host", run, COUNT)

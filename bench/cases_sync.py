@@ -10,20 +10,16 @@ credential's verify-and-store, and the peak RSS growth during the sync. There is
 
 from __future__ import annotations
 
-import json
 import multiprocessing
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
+from . import procmem
+from .fresh import REPO_ROOT, add_learner, fresh_case, main, throwaway_app
 from .registry import Cell, Row, at_most, below, case
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 COUNT = 500
 
@@ -31,18 +27,8 @@ COUNT = 500
 # --- the harness side ------------------------------------------------------------------------
 
 @case("partner-sync", "sync 500 OB 3.0 credentials over 10 pages from a loopback partner")
-def partner_sync(bench):
-    runs = bench.reps(3, 1)
-    answers = []
-    for _ in range(runs):
-        done = subprocess.run([sys.executable, "-m", "bench.cases_sync", "run", str(COUNT)], cwd=REPO_ROOT,
-                              capture_output=True, text=True, timeout=900, check=False)
-        lines = done.stdout.strip().splitlines()
-        if done.returncode != 0 or not lines:
-            why = (done.stderr or done.stdout).strip()[-300:]
-            yield Row(f"partner sync, {COUNT} credentials / 10 pages", Cell.failed(why), Cell.none(), "—")
-            return
-        answers.append(json.loads(lines[-1]))
+@fresh_case("bench.cases_sync", COUNT, f"partner sync, {COUNT} credentials / 10 pages")
+def partner_sync(answers: list[dict], runs: int):
     totals = [a["total"] for a in answers]
     per_item = [a["per_credential_median"] for a in answers]
     growth = [a["rss_growth"] / MIB for a in answers]
@@ -80,22 +66,6 @@ def _serve_partner(count: int, pipe) -> None:
         pipe.send({"pages": len(partner.pages_requested()), "requests": len(partner.requests)})
 
 
-def _rss(field: str = "VmRSS") -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_peak() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-    except OSError:
-        pass
-
-
 def run(count: int) -> dict:
     import logging
     from urllib.parse import parse_qsl, urlsplit
@@ -107,25 +77,13 @@ def run(count: int) -> dict:
     process.start()
     try:
         hello = ours.recv()
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["WALLET_INSTANCE_PATH"] = str(Path(tmp) / "instance")
-            from wallet import create_app
-            from wallet.db import Base, engine, new_session
-            from wallet.models import Email, User, utcnow
+        with throwaway_app(FETCH_ALLOW=hello["authority"]) as app:
+            from wallet.db import new_session
             from wallet.partners import client as service
 
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 32, "MAIL_BACKEND": "memory",
-                              "DATABASE_URL": f"sqlite:///{Path(tmp) / 'wallet.db'}",
-                              "FETCH_ALLOW": hello["authority"], "RATELIMIT_STORAGE_URI": "memory://"})
-            with app.app_context():
-                Base.metadata.create_all(engine())
             with app.test_request_context():
                 session = new_session(app)
-                user = User(display_name="Ana", password_hash="x")
-                user.emails.append(Email(address="ana@example.org", normalized="ana@example.org",
-                                         is_primary=True, verified_at=utcnow()))
-                session.add(user)
-                session.commit()
+                user = add_learner(session, "x")
                 http = app.extensions["wallet_http"]
                 backpack = service.register_backpack(session, hello["origin"], http, app.config)
                 url = service.start_connect(session, user, backpack.id, app.config)
@@ -143,12 +101,12 @@ def run(count: int) -> dict:
                         durations.append(time.perf_counter() - start)
 
                 service.sync._import = timed_import
-                _reset_peak()
-                rss_before = _rss()
+                procmem.reset_peak()
+                rss_before = procmem.rss()
                 start = time.perf_counter()
                 result = service.finish_connect(session, user, backpack.id, args, http, app.config)
                 total = time.perf_counter() - start
-                peak = _rss("VmHWM")
+                peak = procmem.peak()
                 session.close()
         ours.send("stop")
         served = ours.recv()
@@ -164,9 +122,4 @@ def run(count: int) -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        sys.path.insert(0, str(REPO_ROOT))
-        print(json.dumps(run(int(sys.argv[2]) if len(sys.argv) > 2 else COUNT)))
-    else:
-        print("usage: python -m bench.cases_sync run [COUNT]", file=sys.stderr)
-        sys.exit(2)
+    main("bench.cases_sync", run, COUNT)

@@ -20,34 +20,31 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import subprocess
 import sys
 from pathlib import Path
+
+from .pipe import JsonPipe
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-class RemoteServer:
+class RemoteServer(JsonPipe):
     """The harness side: FakeServer-like addressing, routes and request log, across the pipe."""
 
     def __init__(self) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-m", "bench.loopback"], cwd=REPO_ROOT,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        super().__init__([sys.executable, "-m", "bench.loopback"], cwd=REPO_ROOT)
         hello = self._read()
         self.origin: str = hello["origin"]
         self.authority: str = hello["authority"]
 
     def _read(self) -> dict:
-        assert self._proc.stdout
-        line = self._proc.stdout.readline()
-        if not line:
+        answer = self._receive()
+        if answer is None:
             raise RuntimeError("bench loopback server died")
-        return json.loads(line)
+        return answer
 
     def _call(self, **command) -> dict:
-        assert self._proc.stdin
-        self._proc.stdin.write(json.dumps(command) + "\n")
-        self._proc.stdin.flush()
+        self._send(command)
         return self._read()
 
     def url(self, path: str = "/") -> str:
@@ -66,17 +63,7 @@ class RemoteServer:
         """A Moodle site on the server awarding one badge `awards` times: {"urls", "texts"}."""
         return self._call(op="moodle", awards=awards, email=email)
 
-    def stop(self) -> None:
-        if self._proc.poll() is None:
-            try:
-                self._call(op="quit")
-            except (RuntimeError, OSError, ValueError):
-                pass
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+    stop = JsonPipe.close
 
 
 def _serve() -> None:

@@ -13,29 +13,9 @@ import sys
 import time
 import tracemalloc
 
+from .procmem import peak, reset_peak, rss
+
 MIB = 1024 * 1024
-
-
-def _status(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def rss() -> int:
-    return _status("VmRSS")
-
-
-def reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux `clear_refs` 5) so the peak covers only what follows."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def mem_unbake(path: str) -> dict:
@@ -48,7 +28,7 @@ def mem_unbake(path: str) -> dict:
     start = time.perf_counter()
     result = unbake(data)
     seconds = time.perf_counter() - start
-    growth = max(0, _status("VmHWM") - before)
+    growth = max(0, peak() - before)
     del result
     tracemalloc.start()
     unbake(data)

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Self
 
+from .pipe import JsonPipe
 from .refenv import ref_python
 
 WORKER = Path(__file__).resolve().parent / "refworker.py"
@@ -26,39 +27,21 @@ def map_args(context_url: str | None) -> list[str]:
     return ["--map", f"{OB2_CONTEXT}={context_url}"] if context_url else []
 
 
-class RefWorker:
+class RefWorker(JsonPipe):
     """A warm reference process answering JSON commands (see refworker.py)."""
 
     def __init__(self, context_url: str | None = None) -> None:
-        self._proc = subprocess.Popen(
-            [str(ref_python()), str(WORKER), "serve", *map_args(context_url)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1,
-        )
+        super().__init__([str(ref_python()), str(WORKER), "serve", *map_args(context_url)],
+                         stderr=subprocess.DEVNULL)
 
     def call(self, **command) -> dict:
-        assert self._proc.stdin and self._proc.stdout
-        self._proc.stdin.write(json.dumps(command) + "\n")
-        self._proc.stdin.flush()
-        line = self._proc.stdout.readline()
-        if not line:
+        self._send(command)
+        answer = self._receive()
+        if answer is None:
             raise ReferenceError(f"reference worker died during {command.get('op')}")
-        answer = json.loads(line)
         if not answer.get("ok"):
             raise ReferenceError(answer.get("error", "reference worker error"))
         return answer
-
-    def close(self) -> None:
-        if self._proc.poll() is None:
-            try:
-                self.call(op="quit")
-            except (ReferenceError, OSError, ValueError):
-                pass
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
 
     def __enter__(self) -> Self:
         return self

@@ -1,7 +1,8 @@
 """Runs the REFERENCE tools (openbadges-bakery 2.0.0, badgecheck 1.2.0) for `make bench`.
 
-This script runs under `bench/.venv-ref/bin/python` only; it imports nothing from the app or from
-the `bench` package (stdlib and the reference libraries only).
+This script runs under `bench/.venv-ref/bin/python` only; it imports nothing from the app, and from
+the `bench` folder only `procmem.py` (stdlib only), as a top-level module: a script's folder is on
+its path. The rest is the stdlib and the reference libraries.
 
 Modes:
   refworker.py serve [--map URL=TARGET]...      long-lived worker: one JSON command per stdin line,
@@ -35,6 +36,8 @@ import os
 import sys
 import time
 
+import procmem
+
 
 def _apply_url_map(pairs: list[str]) -> None:
     if not pairs:
@@ -49,31 +52,6 @@ def _apply_url_map(pairs: list[str]) -> None:
         return original(self, method, target or url, *args, **kwargs)
 
     requests.Session.request = request
-
-
-def _rss() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _hwm() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_hwm() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def _summary(report: dict) -> dict:
@@ -111,7 +89,7 @@ def _serve(out) -> None:
                 seconds = time.perf_counter() - start
                 answer = {"ok": True, "seconds": seconds, **_summary(report)}
             elif op == "rss":
-                answer = {"ok": True, "rss": _rss()}
+                answer = {"ok": True, "rss": procmem.rss()}
             elif op == "quit":
                 out.write(json.dumps({"ok": True}) + "\n")
                 out.flush()
@@ -143,13 +121,13 @@ def _mem_unbake(path: str, out) -> int:
 
     with open(path, "rb") as handle:
         data = handle.read()
-    before = _rss()
-    exact = _reset_hwm()
+    before = procmem.rss()
+    exact = procmem.reset_peak()
     start = time.perf_counter()
     result = unbake(io.BytesIO(data))
     seconds = time.perf_counter() - start
     # Without clear_refs the high-water mark may predate the unbake ("exact": false).
-    peak = _hwm()
+    peak = procmem.peak()
     out.write(json.dumps({"growth": max(0, peak - before), "exact": exact, "seconds": seconds,
                           "found": result is not None}) + "\n")
     out.flush()

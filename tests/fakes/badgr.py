@@ -15,7 +15,6 @@ Each award is served as a hosted OB 2.0 assertion at its `openBadgeId`
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ DUPLICATE_MESSAGE = "A previous award of this badge already exists for this reci
 @dataclass
 class BadgrAward:
     entity_id: str
-    badgeclass: str
+    badge: str                     # the BadgeClass entityId
     recipient: str
     open_badge_id: str
     salt: str
@@ -39,30 +38,21 @@ class BadgrAward:
 
 
 class FakeBadgr(FakeIssuer):
+    awards: list[BadgrAward]
+
     def __init__(self, token: str = "badgr-token-value", badgeclasses: tuple[str, ...] = ("BCLASS1",),
                  issuer_entity: str = "ISSUER1") -> None:
-        super().__init__()
+        super().__init__(badgeclasses)
         self.token = token
-        self.badgeclasses = badgeclasses
         self.issuer_entity = issuer_entity
-        self.awards: list[BadgrAward] = []
         self.award_requests: list[dict] = []
         self._token_ok = True
         for entity in badgeclasses:
             self.server.handler(f"/v2/badgeclasses/{entity}/assertions", self._assertions)
 
     @property
-    def base_url(self) -> str:
-        return self.url("")
-
-    @property
     def badgeclass(self) -> str:
-        return self.badgeclasses[0]
-
-    def count(self, recipient: str, badgeclass: str | None = None) -> int:
-        with self.lock:
-            return sum(1 for a in self.awards if a.recipient == recipient.lower()
-                       and a.badgeclass == (badgeclass or self.badgeclass))
+        return self.badges[0]
 
     def reject_token(self) -> None:
         with self.lock:
@@ -79,25 +69,19 @@ class FakeBadgr(FakeIssuer):
             return self._list(request, entity)
         if request.method != "POST":
             return Response("method not allowed", status=405)
-        self._record_key(request)
-        plan = self._next_plan()
-        if plan is not None and plan.kind == "status":
-            return self._planned_response(plan)
-        body = json.loads(request.get_data() or b"{}")
-        with self.lock:
-            self.award_requests.append(body)
+        return self._issuing_call(request, self.award_requests, lambda body: self._create(entity, body))
+
+    def _create(self, entity: str, body: dict) -> Response:
         recipient = body.get("recipient") or {}
         email = str(recipient.get("identity") or "").strip().lower()
         if not email or recipient.get("type", "email") != "email":
             return self._envelope([], success=False, status=400, errors=["recipient: this field is required."])
         with self.lock:
-            duplicate = any(a.recipient == email and a.badgeclass == entity and not a.revoked
+            duplicate = any(a.recipient == email and a.badge == entity and not a.revoked
                             for a in self.awards)
         if duplicate and body.get("allowDuplicateAwards", True) is False:
             return self._envelope([], success=False, status=400, errors=[DUPLICATE_MESSAGE])
         award = self._award(entity, email, body.get("issuedOn") or iso(datetime.now(UTC)))
-        if plan is not None and plan.kind == "stall":
-            self._stall()
         return self._envelope([self._result(award)], status=201)
 
     def _award(self, entity: str, email: str, issued_on: str) -> BadgrAward:
@@ -116,7 +100,7 @@ class FakeBadgr(FakeIssuer):
         from wallet.openbadges.identity import hash_identity
 
         return {"entityType": "Assertion", "entityId": award.entity_id, "openBadgeId": award.open_badge_id,
-                "badgeclass": award.badgeclass, "badgeclassOpenBadgeId": self.url(f"/public/badges/{award.badgeclass}"),
+                "badgeclass": award.badge, "badgeclassOpenBadgeId": self.url(f"/public/badges/{award.badge}"),
                 "issuer": self.issuer_entity, "image": self.url("/image.png"),
                 "recipient": {"identity": hash_identity(award.recipient, award.salt), "hashed": True,
                               "type": "email", "plaintextIdentity": award.recipient},
@@ -126,7 +110,7 @@ class FakeBadgr(FakeIssuer):
     def _list(self, request: Request, entity: str) -> Response:
         wanted = request.args.get("recipient", "").strip().lower()
         with self.lock:
-            awards = [a for a in self.awards if a.badgeclass == entity and (not wanted or a.recipient == wanted)]
+            awards = [a for a in self.awards if a.badge == entity and (not wanted or a.recipient == wanted)]
         return self._envelope([self._result(a) for a in awards])
 
     def _envelope(self, result: list, *, success: bool = True, status: int = 200,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,11 +44,19 @@ class Planned:
 
 
 class FakeIssuer:
-    """A FakeServer plus the knobs; subclasses add the issuer's API routes."""
+    """A FakeServer plus the knobs; subclasses add the issuer's API routes below `api_root`.
 
-    def __init__(self) -> None:
+    `badges` are the issuer's badge ids (the first is the default); each award in `awards` has a
+    `recipient` (lower-case email) and the `badge` it is an award of.
+    """
+
+    api_root = ""
+
+    def __init__(self, badges: tuple[str, ...]) -> None:
         self.server = FakeServer()
         self.lock = threading.Lock()
+        self.badges = badges
+        self.awards: list[Any] = []
         self._plan: deque[Planned] = deque()
         self._release = threading.Event()
         self.idempotency_keys: list[str] = []
@@ -74,6 +83,17 @@ class FakeIssuer:
 
     def url(self, path: str) -> str:
         return self.server.url(path)
+
+    @property
+    def base_url(self) -> str:
+        """What the wallet is configured with as the issuer's API base URL."""
+        return self.url(self.api_root)
+
+    def count(self, recipient: str, badge: str | None = None) -> int:
+        """Awards made to `recipient` for `badge` (the first badge by default)."""
+        with self.lock:
+            return sum(1 for a in self.awards if a.recipient == recipient.lower()
+                       and a.badge == (badge or self.badges[0]))
 
     # knobs -------------------------------------------------------------------------------------
     def fail_next(self, n: int = 1, status: int = 500) -> None:
@@ -117,6 +137,23 @@ class FakeIssuer:
         if key:
             with self.lock:
                 self.idempotency_keys.append(key)
+
+    def _issuing_call(self, request: Request, log: list[dict], create: Callable[[dict], Response]) -> Response:
+        """Answer one issuing call the knobs' way: its Idempotency-Key is recorded; a planned status
+        answers instead of the issuer (nothing created); otherwise the JSON body is kept in `log` and
+        `create(body)` answers, after the planned stall if any (the award IS created; a refusal is
+        never stalled)."""
+        self._record_key(request)
+        plan = self._next_plan()
+        if plan is not None and plan.kind == "status":
+            return self._planned_response(plan)
+        body = json.loads(request.get_data() or b"{}")
+        with self.lock:
+            log.append(body)
+        response = create(body)
+        if plan is not None and plan.kind == "stall" and response.status_code < 400:
+            self._stall()
+        return response
 
     # helpers -----------------------------------------------------------------------------------
     @staticmethod

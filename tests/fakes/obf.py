@@ -28,7 +28,7 @@ from tests.fakes.issuer_base import FakeIssuer
 @dataclass
 class ObfAward:
     event_id: str
-    badge_id: str
+    badge: str                     # the badge id
     recipient: str
     assertion_url: str
     issued_on: int
@@ -36,16 +36,17 @@ class ObfAward:
 
 
 class FakeObf(FakeIssuer):
+    api_root = "/v1"
+    awards: list[ObfAward]
+
     def __init__(self, client_id: str = "REGIONCLIENT", client_secret: str = "obf-secret-value",
                  badge_ids: tuple[str, ...] = ("OBFBADGE1",), token_lifetime: int = 36000,
                  ndjson: bool = True) -> None:
-        super().__init__()
+        super().__init__(badge_ids)
         self.client_id = client_id
         self.client_secret = client_secret
-        self.badge_ids = badge_ids
         self.token_lifetime = token_lifetime
         self.ndjson = ndjson
-        self.awards: list[ObfAward] = []
         self.token_requests = 0
         self.issue_requests: list[dict] = []
         self._tokens: set[str] = set()
@@ -56,17 +57,8 @@ class FakeObf(FakeIssuer):
         s.handler(f"/v1/event/{client_id}", self._events)
 
     @property
-    def base_url(self) -> str:
-        return self.url("/v1")
-
-    @property
     def badge_id(self) -> str:
-        return self.badge_ids[0]
-
-    def count(self, recipient: str, badge_id: str | None = None) -> int:
-        with self.lock:
-            return sum(1 for a in self.awards if a.recipient == recipient.lower()
-                       and a.badge_id == (badge_id or self.badge_id))
+        return self.badges[0]
 
     def reject_tokens(self) -> None:
         """Every token handed out so far now answers 401 (as an expired or revoked token would)."""
@@ -97,24 +89,18 @@ class FakeObf(FakeIssuer):
             return Response("method not allowed", status=405)
         if not self._authorized(request):
             return self.json_response({"error": "unauthorized"}, status=401)
-        self._record_key(request)
-        plan = self._next_plan()
-        if plan is not None and plan.kind == "status":
-            return self._planned_response(plan)
-        body = json.loads(request.get_data() or b"{}")
-        with self.lock:
-            self.issue_requests.append(body)
+        return self._issuing_call(request, self.issue_requests, lambda body: self._create(request.path, body))
+
+    def _create(self, path: str, body: dict) -> Response:
         recipients = body.get("recipient")
         if not isinstance(recipients, list) or not recipients:
             return self.json_response({"error": "recipient is required"}, status=400)
-        badge_id = request.path.rsplit("/", 1)[-1]
+        badge_id = path.rsplit("/", 1)[-1]
         event_id = secrets.token_hex(8).upper()
         issued_on = int(body.get("issued_on") or datetime.now(UTC).timestamp())
         for recipient in recipients:
             self._award(event_id, badge_id, str(recipient), issued_on, body.get("log_entry") or {})
         self.server.handler(f"/v1/event/{self.client_id}/{event_id}/assertion", self._assertion)
-        if plan is not None and plan.kind == "stall":
-            self._stall()
         return Response("", status=201, headers={"Location": f"/v1/event/{self.client_id}/{event_id}"})
 
     def _award(self, event_id: str, badge_id: str, recipient: str, issued_on: int, log_entry: dict) -> None:
@@ -135,12 +121,12 @@ class FakeObf(FakeIssuer):
         with self.lock:
             events: dict[str, dict] = {}
             for award in self.awards:
-                if badge_ids and award.badge_id not in badge_ids:
+                if badge_ids and award.badge not in badge_ids:
                     continue
                 if recipients and award.recipient not in recipients:
                     continue
                 event = events.setdefault(award.event_id, {
-                    "id": award.event_id, "badge_id": award.badge_id, "issued_on": award.issued_on,
+                    "id": award.event_id, "badge_id": award.badge, "issued_on": award.issued_on,
                     "recipient": [], "log_entry": award.log_entry})
                 event["recipient"].append(award.recipient)
         items = sorted(events.values(), key=lambda e: e["issued_on"],

@@ -86,7 +86,7 @@ class Platforms:
         if version == "ob2":
             return FieldCase(label, state, award.name, self.credly.issuer_id, url=award.url,
                              text=json.dumps(self.credly.assertion_json(award)), png=self.credly.baked_png(award))
-        return FieldCase(label, state, award.name, self.credly.did, url=award.credential_id,
+        return FieldCase(label, state, award.name, self.credly.did, url=award.credential_url,
                          text=self.credly.credential_text(award), png=self.credly.baked_credential_png(award))
 
 

@@ -38,6 +38,8 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Level:
+    """A level every skill has (1 = « Je pratique », …); `editable`: Region staff may edit its name."""
+
     level: int
     name: Text
     editable: bool = False
@@ -55,6 +57,9 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Skill:
+    """A skill (compétence) of the framework, at `url` or `code` in it, and the `targets` by which a
+    partner badge is recognised as attesting it at a level."""
+
     key: str
     name: Text
     description: Text
@@ -76,6 +81,8 @@ class CatalogueEntry:
 
 @dataclass(frozen=True, slots=True)
 class Partner:
+    """A partner organisation: its issuer ids (exact URL or DID) and the catalogue of its badges."""
+
     key: str
     name: str
     issuer_ids: tuple[str, ...]
@@ -118,6 +125,9 @@ Rule = CountRule | CompositeRule
 
 @dataclass(frozen=True, slots=True)
 class RegionalBadge:
+    """A badge the Region issues (at `id`) to whoever meets its `rule`; `skill` and `level` say what
+    it attests, when it attests one skill."""
+
     key: str
     id: str
     name: Text
@@ -155,6 +165,9 @@ class Framework:
 
 @dataclass(frozen=True, slots=True)
 class Referential:
+    """A regional referential, versioned: its issuer, framework, levels, skills, partners and badges;
+    looked up by key with `skill()`, `badge()` and `partner_for_issuer()`."""
+
     id: str
     version: str
     name: Text

@@ -6,13 +6,18 @@ does (named in tests/fakes/README.md).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import struct
 import zlib
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
 
 from PIL import Image
+
+from tests.fakes.server import FakeServer
 
 
 def php_json_encode(value: Any) -> str:
@@ -52,3 +57,33 @@ def bake_after_ihdr(png: bytes, keyword: str, text: str) -> bytes:
     the first chunk (8-byte signature + 25-byte IHDR chunk)."""
     head = 8 + 25
     return png[:head] + itxt_chunk(keyword, text) + png[head:]
+
+
+@dataclass(kw_only=True)
+class HostedAward:
+    """An award to a hashed email, as a field system publishes it on `server`: its hosted OB 2.0
+    assertion at `url` and its OB 3.0 credential at `credential_url`, at the system's own paths
+    (each subclass's ASSERTION_PATH and CREDENTIAL_PATH, formatted with `award=`)."""
+
+    ASSERTION_PATH: ClassVar[str]
+    CREDENTIAL_PATH: ClassVar[str]
+
+    email: str
+    issued: datetime
+    expires: datetime | None
+    salt: str
+    server: FakeServer = field(repr=False)
+    revoked: bool = False
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.ASSERTION_PATH.format(award=self))
+
+    @property
+    def credential_url(self) -> str:
+        return self.server.url(self.CREDENTIAL_PATH.format(award=self))
+
+    @property
+    def identity_hash(self) -> str:
+        """The salted `sha256$…` hash of the email, as both OB 2.0 and OB 3.0 documents carry it."""
+        return "sha256$" + hashlib.sha256((self.email + self.salt).encode()).hexdigest()

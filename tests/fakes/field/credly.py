@@ -24,17 +24,16 @@ assertion answering 200 with `revoked: true`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.fakes.field.common import badge_png, bake_after_ihdr
+from tests.fakes.field.common import HostedAward, badge_png, bake_after_ihdr
 from tests.fakes.server import FakeServer
 
 OB2 = "https://w3id.org/openbadges/v2"
@@ -52,26 +51,18 @@ def _z(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-@dataclass
-class CredlyAward:
+@dataclass(kw_only=True)
+class CredlyAward(HostedAward):
+    """A badge Credly awarded from its badge template `template_id` to `earner` (the name Credly
+    writes as the OB 3.0 credential's `name`)."""
+
+    ASSERTION_PATH = "/v1/obi/v2/badge_assertions/{award.id}"
+    CREDENTIAL_PATH = "/api/v1/obi/v3/open_badge_credentials/{award.id}"
+
     id: str
     template_id: str
     name: str
-    email: str
     earner: str
-    issued: datetime
-    expires: datetime | None
-    salt: str
-    credly: CredlyPublic = field(repr=False)
-    revoked: bool = False
-
-    @property
-    def url(self) -> str:
-        return self.credly.server.url(f"/v1/obi/v2/badge_assertions/{self.id}")
-
-    @property
-    def credential_id(self) -> str:
-        return self.credly.server.url(f"/api/v1/obi/v3/open_badge_credentials/{self.id}")
 
 
 class CredlyPublic:
@@ -96,8 +87,9 @@ class CredlyPublic:
 
     def award(self, name: str, email: str, *, earner: str = "Ana Martin", issued: datetime | None = None,
               expires: datetime | None = None) -> CredlyAward:
-        award = CredlyAward(str(uuid.uuid4()), str(uuid.uuid4()), name, email, earner,
-                            issued or self.now - timedelta(days=40), expires, secrets.token_hex(8), self)
+        award = CredlyAward(id=str(uuid.uuid4()), template_id=str(uuid.uuid4()), name=name, email=email,
+                            earner=earner, issued=issued or self.now - timedelta(days=40), expires=expires,
+                            salt=secrets.token_hex(8), server=self.server)
         self.awards.append(award)
         s = self.server
         s.handler(f"/v1/obi/v2/badge_assertions/{award.id}", lambda r: self._json(self.assertion_json(award)))
@@ -129,7 +121,7 @@ class CredlyPublic:
         doc: dict = {"@context": OB2, "type": "Assertion", "id": award.url,
                      "badge": self.server.url(f"/v1/obi/v2/issuers/{self.issuer_uuid}/badge_classes/{award.template_id}"),
                      "recipient": {"type": "email", "hashed": True, "salt": award.salt,
-                                   "identity": "sha256$" + hashlib.sha256((award.email + award.salt).encode()).hexdigest()},
+                                   "identity": award.identity_hash},
                      "issuedOn": _ms(award.issued), "verification": {"type": "HostedBadge"}}
         if award.expires:
             doc["expires"] = _ms(award.expires)
@@ -156,7 +148,7 @@ class CredlyPublic:
         from wallet.openbadges.proofs import sign_data_integrity
 
         credential: dict = {
-            "@context": OB3_CONTEXTS, "id": award.credential_id,
+            "@context": OB3_CONTEXTS, "id": award.credential_url,
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "credentialSchema": [{"id": SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
             "issuer": {"type": ["Profile"], "id": self.did, "name": self.issuer_name, "email": "info@credly.com",
@@ -169,8 +161,7 @@ class CredlyPublic:
             "credentialSubject": {
                 "type": ["AchievementSubject"],
                 "identifier": [{"type": "IdentityObject", "identityType": "emailAddress", "hashed": True,
-                                "identityHash": "sha256$" + hashlib.sha256(
-                                    (award.email + award.salt).encode()).hexdigest(), "salt": award.salt}],
+                                "identityHash": award.identity_hash, "salt": award.salt}],
                 "achievement": {
                     "id": self.server.url(f"/org/aws/badge/{award.template_id}"), "type": ["Achievement"],
                     "name": award.name, "description": f"Earners of the {award.name} badge know the basics.",

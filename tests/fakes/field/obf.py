@@ -22,12 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.fakes.field.common import badge_png, bake_after_ihdr
+from tests.fakes.field.common import HostedAward, badge_png, bake_after_ihdr
 from tests.fakes.server import FakeServer
 
 OB2 = "https://w3id.org/openbadges/v2"
@@ -45,25 +45,14 @@ def _obf_id(length: int = 15) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-@dataclass
-class ObfAward:
+@dataclass(kw_only=True)
+class ObfAward(HostedAward):
+    ASSERTION_PATH = "/v1/assertion/{award.hash}.json"
+    CREDENTIAL_PATH = "/obv3/credentials/{award.hash}"
+
     event_id: str
     badge_id: str
-    email: str
     hash: str                # the 40-hex id of the assertion / credential
-    issued: datetime
-    expires: datetime | None
-    salt: str
-    obf: ObfPublic = field(repr=False)
-    revoked: bool = False
-
-    @property
-    def url(self) -> str:
-        return self.obf.server.url(f"/v1/assertion/{self.hash}.json")
-
-    @property
-    def credential_url(self) -> str:
-        return self.obf.server.url(f"/obv3/credentials/{self.hash}")
 
 
 class ObfPublic:
@@ -92,8 +81,10 @@ class ObfPublic:
 
     def award(self, badge_id: str, email: str, *, issued: datetime | None = None,
               expires: datetime | None = None) -> ObfAward:
-        award = ObfAward(_obf_id(15), badge_id, email, hashlib.sha1(secrets.token_bytes(16)).hexdigest(),
-                         issued or self.now - timedelta(days=8), expires, _obf_id(10), self)
+        award = ObfAward(event_id=_obf_id(15), badge_id=badge_id, email=email,
+                         hash=hashlib.sha1(secrets.token_bytes(16)).hexdigest(),
+                         issued=issued or self.now - timedelta(days=8), expires=expires, salt=_obf_id(10),
+                         server=self.server)
         self.awards.append(award)
         self._publish(award)
         return award
@@ -128,7 +119,7 @@ class ObfPublic:
             return {"@context": OB2, "type": "Assertion", "id": award.url, "revoked": True}
         doc = {"@context": OB2, "type": "Assertion", "id": award.url,
                "recipient": {"type": "email", "hashed": True, "salt": award.salt,
-                             "identity": "sha256$" + hashlib.sha256((award.email + award.salt).encode()).hexdigest()},
+                             "identity": award.identity_hash},
                "badge": self._badge_url(award), "verification": {"type": "HostedBadge"},
                "issuedOn": _z(award.issued), "image": self.url(f"/v1/badge/_/{award.badge_id}.png")
                + f"?event={award.event_id}"}
@@ -151,9 +142,8 @@ class ObfPublic:
         credential: dict = {
             "awardedDate": _z(award.issued), "endorsement": [],
             "credentialSubject": {
-                "identifier": [{"salt": award.salt, "identityHash": "sha256$" + hashlib.sha256(
-                    (award.email + award.salt).encode()).hexdigest(), "identityType": "emailAddress",
-                    "hashed": True, "type": "IdentityObject"}],
+                "identifier": [{"salt": award.salt, "identityHash": award.identity_hash,
+                                "identityType": "emailAddress", "hashed": True, "type": "IdentityObject"}],
                 "achievement": {
                     "image": {"id": self.url(f"/obv3/images/badge/{cid}"), "type": "Image"},
                     "criteria": {"narrative": badge["criteria"], "id": self.url(
