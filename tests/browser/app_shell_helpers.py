@@ -78,3 +78,23 @@ def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
     assert "/connexion" not in page.url, "login failed"
+
+
+def worker_ready(page) -> None:
+    """Wait until the service worker is active and controls the page."""
+    page.evaluate("""() => navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller
+        ? true : new Promise(r => navigator.serviceWorker.addEventListener("controllerchange", () => r(true))))""")
+
+
+KEPT_JS = """async () => {
+    const names = await caches.keys();
+    if (!names.includes("wallet-pages")) return [];
+    const cache = await caches.open("wallet-pages");
+    return (await cache.keys()).map(r => new URL(r.url).pathname + new URL(r.url).search)
+        .filter(p => p !== "/__wallet-offline-owner").sort();
+}"""
+
+
+def kept_pages(page) -> list[str]:
+    """Paths the service worker keeps for offline reading (its account cache)."""
+    return page.evaluate(KEPT_JS)
