@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.conftest import csrf_from
 from tests.web.accounts_helpers import PASSWORD, logout, post_form, registered_user
-from tests.web.test_policies import _routes, _sample_path
+from tests.web.test_policies import _routes
 from wallet.views.app_shell import may_keep_offline
 
 

@@ -36,7 +36,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..app_icons import SIZES, icon_png
-
 from ..region import Region, load_region
 from .public import bp
 
