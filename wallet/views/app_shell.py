@@ -83,6 +83,14 @@ def _region_globals():
             "accessibility_status": ACCESSIBILITY_LABELS[region.accessibility_status]}
 
 
+@bp.app_template_filter("qr_png")
+def qr_png(url: str) -> str:
+    """A QR code of `url` as a PNG data URI (printed pages: no request, a few hundred bytes)."""
+    from ..services.sharing import qr_png_data_uri
+
+    return qr_png_data_uri(url)
+
+
 def _cached(response, version_asked: str | None, version: str):
     """Immutable when the URL names the current version, else revalidated every five minutes."""
     if version_asked == version:
