@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         admin_backpacks,
         admin_console,
+        app_shell,
         auth,
         badges,
         claims,
@@ -147,7 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     # These modules add routes to the `public`, `auth` and `admin` blueprints; importing them is enough.
-    del admin_backpacks, admin_console, host_admin, invitations, issuer_documents, public_shares
+    del admin_backpacks, admin_console, app_shell, host_admin, invitations, issuer_documents, public_shares
     for module in (auth, account, admin, badges, claims, connections, consents, counsellor, data, demo, main,
                    public, regional, shares, host_oauth, host_consent, host_account, host_badgr, host_bc):
         app.register_blueprint(module.bp)

@@ -53,6 +53,22 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_CACHE_MIN_TTL": 3600,  # seconds an issuer / badge class / key document is kept at least
     "PARTNER_MIN_INTERVAL_MS": 200,  # between two requests of one worker process to one host
     "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,  # 20 files × 2 MiB + form overhead
+    # The Region running the service: name, logo, colours, legal pages (wallet/region.py, README).
+    "REGION_NAME": "Région Normandie",
+    "REGION_NAME_EN": None,
+    "REGION_LOGO": None,  # an SVG or PNG file; None = the packaged placeholder (static/region-logo.svg)
+    "REGION_COLOR": "#0b4f8a",
+    "REGION_COLOR_INK": "#ffffff",
+    "LEGAL_NOTICE_URL": None,
+    "LEGAL_NOTICE_TEXT": None,
+    "LEGAL_NOTICE_TEXT_EN": None,
+    "PRIVACY_URL": None,
+    "PRIVACY_TEXT": None,
+    "PRIVACY_TEXT_EN": None,
+    "ACCESSIBILITY_URL": None,
+    "ACCESSIBILITY_TEXT": None,
+    "ACCESSIBILITY_TEXT_EN": None,
+    "ACCESSIBILITY_STATUS": "partial",  # none | partial | full (RGAA)
 }
 
 # Keys whose environment value is parsed as an int / bool.
@@ -139,6 +155,16 @@ def validate(config: dict[str, Any]) -> None:
         # Setting an SMTP server is enough to send real mail.
         config["MAIL_BACKEND"] = "smtp"
     _validate_issuer(config, production)
+    _validate_region(config)
+
+
+def _validate_region(config: dict[str, Any]) -> None:
+    from .region import RegionError, load_region
+
+    try:
+        load_region(config)
+    except RegionError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 ISSUER_BACKENDS = ("builtin", "obf", "badgr")

@@ -19,7 +19,10 @@ PUBLIC_ENDPOINTS = frozenset({"static"})
 
 DEFAULT_AFTER_LOGIN = "main.dashboard"
 
+# worker-src and manifest-src: the installed app's service worker and manifest, ours only
+# (wallet/views/app_shell.py); both would fall back to 'self' anyway, said here on purpose.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "worker-src 'self'; manifest-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 

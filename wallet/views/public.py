@@ -39,6 +39,11 @@ def healthz():
 
 @bp.route("/<any('mentions-legales', cgu, confidentialite, accessibilite):page>")
 def legal(page: str):
+    from .app_shell import current_region
+
+    configured = current_region().legal.get(page)
+    if configured and configured.url:  # the Region publishes this page on its own site
+        return redirect(configured.url)
     return render_template(LEGAL_PAGES[page])
 
 
