@@ -37,6 +37,11 @@ def log_in(page, base, email="ana@example.org", landing="**/tableau-de-bord"):
     page.wait_for_url(landing)
 
 
+def open_menu(page):
+    """Open the signed-in « Menu » (a <details>: the secondary pages and « Se déconnecter »)."""
+    page.locator("details.menu > summary").click()
+
+
 def test_register_confirm_login_second_email_logout_on_a_phone(phone, live_server, outbox):
     page = phone.new_page()
     register_and_confirm(page, live_server, outbox)
@@ -45,6 +50,7 @@ def test_register_confirm_login_second_email_logout_on_a_phone(phone, live_serve
     log_in(page, live_server)
     assert page.get_by_role("heading", name="Bonjour Ana Martin").is_visible()
 
+    open_menu(page)
     page.get_by_role("link", name="Mon compte").click()
     page.get_by_label("Ajouter une adresse").fill("ana.old@ecole.example")
     page.get_by_role("button", name="Ajouter", exact=True).click()
@@ -55,6 +61,7 @@ def test_register_confirm_login_second_email_logout_on_a_phone(phone, live_serve
     assert page.get_by_text("à confirmer").count() == 0
     assert page.locator(".email-address", has_text="ana.old@ecole.example").is_visible()
 
+    open_menu(page)
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/connexion")
     page.goto(live_server + "/tableau-de-bord")
@@ -126,7 +133,7 @@ def test_admin_referential_page_is_accessible_on_desktop(app, desktop, live_serv
     assert result.exit_code == 0, result.output
     page = desktop.new_page()
     log_in(page, live_server, email="admin@region.example")
-    page.get_by_role("link", name="Administration").click()
+    page.goto(live_server + "/admin/referentiel")
     assert page.get_by_role("heading", name="Référentiel régional").is_visible()
     assert_accessible(page)
     assert_no_horizontal_overflow(page)
