@@ -167,7 +167,7 @@ class Gunicorn:
     def __init__(self, env: dict, workers: int, log_dir: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = open(log_dir / "gunicorn.log", "wb")
+        self.log = open(log_dir / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
              "--graceful-timeout", "10", "bench.region.served:app"],
@@ -202,8 +202,9 @@ def locust(base: str, plan_file: Path, classes: list[str], users: int, seconds: 
     command = [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
                "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "10",
                "--csv", str(prefix), "--only-summary", "-H", base, "--loglevel", "WARNING", *classes]
-    subprocess.run(command, cwd=REPO, env=run_env, check=False, timeout=seconds + 120,
-                   stdout=subprocess.DEVNULL, stderr=open(out / "locust.log", "ab"))
+    with open(out / "locust.log", "ab") as errors_log:
+        subprocess.run(command, cwd=REPO, env=run_env, check=False, timeout=seconds + 120,
+                       stdout=subprocess.DEVNULL, stderr=errors_log)
     rows = {}
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
         for row in csv.DictReader(stats):
@@ -249,7 +250,7 @@ def heaviest_queries(url: str, stats_dir: Path, top: int = 5) -> list[dict]:
                     params = params[0] if params else None
                 rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()
                 entry["plan"] = [r[0] for r in rows]
-            except Exception as exc:  # a statement whose recorded parameters do not replay
+            except psycopg.Error as exc:  # a statement whose recorded parameters do not replay
                 entry["plan"] = [f"(not replayed: {type(exc).__name__}: {exc})"[:300]]
             out.append(entry)
     return out

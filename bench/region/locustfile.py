@@ -20,7 +20,8 @@ from collections import defaultdict
 from locust import FastHttpUser, HttpUser, between, constant, events, task
 from locust.exception import StopUser
 
-PLAN = json.loads(open(os.environ["REGION_PLAN"], encoding="utf-8").read())
+with open(os.environ["REGION_PLAN"], encoding="utf-8") as _plan:
+    PLAN = json.load(_plan)
 UA = PLAN["user_agent"]
 _db: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])  # name -> [n, db ms, total ms, queries]
 _lock = threading.Lock()
