@@ -135,7 +135,9 @@ class Badge(Base):
     """
 
     __tablename__ = "badges"
-    __table_args__ = (UniqueConstraint("owner_id", "credential_key", name="uq_badges_owner_credential"),)
+    __table_args__ = (UniqueConstraint("owner_id", "credential_key", name="uq_badges_owner_credential"),
+                      # Counting badges by status is an index-only scan (migration 0012, issue 17).
+                      Index("ix_badges_status_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -154,7 +156,7 @@ class Badge(Base):
     badge_class_id: Mapped[str] = mapped_column(String(2048), default="")
     issued_on: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     expires: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     matched: Mapped[bool] = mapped_column(Boolean, default=False)
     recipient: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of identities, private
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: evidence, narrative (display only)

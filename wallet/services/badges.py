@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import db
 from ..models import Badge, BadgeEvent, User, utcnow
 from ..openbadges import BadgeInputError, FetchError, verify
 from ..openbadges.baking import bake, sniff_format
@@ -137,7 +138,9 @@ def _import_one(session: Session, user: User, source: bytes | str, label: str, h
         else:
             image = images.fetch_image(credential.image, http)
 
-    badge = Badge(owner_id=user.id, source=how, source_url=source_url)
+    owner_id = user.id
+    db.begin_write(session)  # SQLite: the insert below must not upgrade a stale read (workers import too)
+    badge = Badge(owner_id=owner_id, source=how, source_url=source_url)
     apply_verdict(badge, verdict)
     badge.credential_key = key
     badge.credential_id = credential.id

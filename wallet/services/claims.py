@@ -207,6 +207,7 @@ def _lease(session: Session, now: datetime | None, claim_id: int | None, limit: 
         stmt = stmt.where(Outbox.claim_id == claim_id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
+    db.begin_write(session)  # SQLite: a read that then writes must be a writer from the start
     leased = []
     for outbox_id in list(session.scalars(stmt)):
         taken = session.execute(
@@ -236,6 +237,7 @@ def _request(app: Flask, session: Session, claim: Claim) -> ClaimRequest:
 
 
 def _deliver_one(app: Flask, session: Session, backend, outbox_id: int, now, report: DeliveryReport) -> None:
+    db.begin_write(session)
     row = session.get(Outbox, outbox_id)
     claim = session.get(Claim, row.claim_id)
     if claim is None or claim.status not in ("pending", "sent"):
@@ -272,6 +274,7 @@ def _deliver_one(app: Flask, session: Session, backend, outbox_id: int, now, rep
 def record_result(app: Flask, session: Session, claim_id: int, result: DeliveryResult,
                   now: datetime | None = None, outbox_id: int | None = None) -> Claim:
     """Apply an issuer's answer to the claim (worker deliveries and staff approvals)."""
+    db.begin_write(session)
     claim = session.get(Claim, claim_id)
     row = session.get(Outbox, outbox_id) if outbox_id else None
     moment = now or utcnow()
@@ -330,6 +333,7 @@ def _import_issued(app: Flask, session: Session, claim: Claim, credential: str |
         item = badges_service.import_text(session, user, credential, app.extensions["wallet_http"],
                                           source="claim", label="badge régional")
         badge_id = item.badge_id
+    db.begin_write(session)
     claim = session.get(Claim, claim.id)
     claim.status = "issued"
     claim.issued_badge_id = badge_id
@@ -349,6 +353,7 @@ def _notify(app: Flask, session: Session, claim: Claim) -> None:
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
+    db.begin_write(session)
     user = session.get(User, claim.user_id) if claim.user_id else None
     if user is None:
         return
