@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 
 def issuer_config(app_config: dict, fake, keys: list[str]) -> dict:
     """Point the app at the flaky Badgr, one badge class per regional badge key."""
-    mapping = ",".join(f"{key}={fake.badgeclasses[i % len(fake.badgeclasses)]}" for i, key in enumerate(keys))
+    mapping = ",".join(f"{key}={fake.badges[i % len(fake.badges)]}" for i, key in enumerate(keys))
     app_config.update(ISSUER="badgr", ISSUER_BADGR_BASE_URL=fake.base_url, ISSUER_BADGR_TOKEN=fake.token,
                       ISSUER_BADGR_BADGECLASSES=mapping, CLAIM_FIRST_ATTEMPT="worker")
     allow = [a for a in str(app_config.get("FETCH_ALLOW") or "").split(",") if a]

@@ -63,7 +63,7 @@ class FlakyBadgr(FakeBadgr):
 
     def awards_per_recipient(self) -> Counter:
         with self.lock:
-            return Counter((a.recipient, a.badgeclass) for a in self.awards)
+            return Counter((a.recipient, a.badge) for a in self.awards)
 
 
 def _without_duplicate_flag(request: Request) -> Request:
