@@ -13,9 +13,9 @@ def render(results: dict) -> str:
         sizes = gen["sizes"]
         per_badge = sizes["badges"] / max(1, sizes["badge_rows"])
         lines += [f"## Region at scale {gen['scale']} (seed {gen['seed']})", "",
-                  f"generated in {gen['seconds']:.0f} s; database {sizes['database'] / 2**20:.0f} MiB; "
+                  (f"generated in {gen['seconds']:.0f} s; database {sizes['database'] / 2**20:.0f} MiB; "
                   f"badges table {sizes['badges'] / 2**20:.0f} MiB = {per_badge / 1024:.1f} KiB per badge "
-                  f"(row, TOAST, indexes)", ""]
+                  f"(row, TOAST, indexes)"), ""]
     load = results.get("load")
     if load:
         lines += [f"## Load ({load['web_workers']} gunicorn workers, scale {load['scale']})", "",
@@ -36,17 +36,22 @@ def render(results: dict) -> str:
         public = load["public"]["pages"].get("throughput /p/<token>", {})
         if health:
             ratio = public.get("rps", 0) / health
-            lines += ["", f"public page throughput {public.get('rps', 0):.0f}/s = {100 * ratio:.0f} % of /healthz "
-                      f"({health:.0f}/s; target ≥ 50 %), public p99 {public.get('p99_ms', 0):.0f} ms (target ≤ 50)"]
+            lines += ["", (f"public page throughput {public.get('rps', 0):.0f}/s = {100 * ratio:.0f} % of /healthz "
+                      f"({health:.0f}/s; target ≥ 50 %), public p99 {public.get('p99_ms', 0):.0f} ms (target ≤ 50)")]
         lines += ["", "Heaviest statements (total time in the run):"]
         for q in load.get("heaviest_queries", []):
             execution = next((p for p in q["plan"] if p.startswith("Execution Time")), q["plan"][0][:80])
             lines.append(f"- {q['calls']} calls, {q['mean_ms']} ms mean as the app saw it; {execution}: {q['sql'][:140]}")
+    service = results.get("service")
+    if service:
+        lines += ["", "## Service time per page, one request at a time (wall ms / app CPU ms, median)", ""]
+        lines += [f"- {name}: {row['median_ms']} / {row['cpu_median_ms']} (≈ {row['per_core_per_s']}/s per core)"
+                  for name, row in service.items()]
     claims = results.get("claims")
     if claims:
         lines += ["", f"## Claims: {claims['claims']} claims, {claims['workers']} workers, flaky issuer", "",
-                  f"issued {claims['issued']}, awards at the issuer {claims['awards']}, awarded twice "
+                  (f"issued {claims['issued']}, awards at the issuer {claims['awards']}, awarded twice "
                   f"{claims['awarded_twice']}, dead {claims['dead']}, imported and valid {claims['imported_valid']}; "
                   f"issuer answers {claims['issuer_answers']}, lookups {claims['lookups']}; "
-                  f"{claims['seconds']:.0f} s wall clock ({claims['simulated']} simulated)"]
+                  f"{claims['seconds']:.0f} s wall clock ({claims['simulated']} simulated)")]
     return "\n".join(lines)
