@@ -8,6 +8,8 @@
 #                run the whole suite but the PostgreSQL-only tests (.ci/run runs those)
 #                extra pytest arguments: make test PYTEST_ARGS="-k share -x"
 #   make bench   print the benchmark table
+#   make bench-region  a simulated region on a throwaway PostgreSQL (SCALE=0.05; 1 for the full
+#                region): generate, load with locust, claims to a flaky issuer (bench/region)
 #   make lint    ruff
 #   make clean   remove the venv, instance/ and caches
 
@@ -25,10 +27,10 @@ AXE := tests/browser/node_modules/axe-core/axe.min.js
 PYTEST_ARGS ?=
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: help run demo serve prepare test bench lint clean translations chromium redis
+.PHONY: help run demo serve prepare test bench bench-region lint clean translations chromium redis
 
 help:
-	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (Python >= 3.11 needed)" >&2; exit 1; }
@@ -108,6 +110,13 @@ test: $(STAMP_TEST) translations chromium redis $(AXE)
 
 bench: $(STAMP_TEST) translations
 	$(BIN)/python -m bench
+
+# Bench-only dependencies (locust) into the same venv; PostgreSQL from Debian via pg_cluster.sh.
+SCALE ?= 0.05
+SECONDS_PER_PHASE ?= 60
+bench-region: $(STAMP_TEST) translations redis
+	$(PIP) install -e '.[bench]'
+	PYTHONPATH=. $(BIN)/python -m bench.region all --scale $(SCALE) --seconds $(SECONDS_PER_PHASE)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check wallet tests bench

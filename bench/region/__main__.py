@@ -2,6 +2,7 @@
 
     python -m bench.region generate --url postgresql+psycopg://…/region --scale 0.05 [--seed 17]
     python -m bench.region load     --url … --scale 0.05 [--seconds 60] [--users 20]
+    python -m bench.region service  --url …         # each page's cost to one core, in process
     python -m bench.region claims   --url … [--claims 1000] [--workers 5]
     python -m bench.region all      --scale 0.05     # a throwaway cluster, then all of the above
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.region", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("generate", "load", "claims", "all"):
+    for name in ("generate", "load", "service", "claims", "all"):
         p = sub.add_parser(name)
         p.add_argument("--url", help="SQLAlchemy URL of the bench database (not for `all`)")
         p.add_argument("--scale", type=float, default=0.05)
@@ -98,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         from .load import run_load
 
         results["load"] = run_load(args.url, args.scale, args.seed, args.seconds, args.users, args.web_workers, log)
+    elif args.command == "service":
+        from .load import service_times
+
+        results["service"] = service_times(args.url, args.seed, log)
     elif args.command == "claims":
         from .claims import run_claims
 
@@ -127,6 +132,9 @@ def run_all(args) -> int:
         from .load import run_load
 
         results["load"] = run_load(url, args.scale, args.seed, args.seconds, args.users, args.web_workers, log)
+        from .load import service_times
+
+        results["service"] = service_times(url, args.seed, log)
         from .claims import run_claims
 
         results["claims"] = run_claims(url, args.claims, args.workers, log)

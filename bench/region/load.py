@@ -91,8 +91,9 @@ def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: i
     with engine.connect() as conn:
         learners = conn.execute(text("SELECT count(*) FROM users")).scalar()
         tokens = dict(conn.execute(text("SELECT id, session_token FROM users")).all())
-        heavy = [r[0] for r in conn.execute(text(
-            "SELECT owner_id FROM badges GROUP BY owner_id ORDER BY count(*) DESC LIMIT 5")).all()]
+        heavy = [r[0] for r in conn.execute(text(  # the fullest wallets (500 badges), and only those
+            "WITH c AS (SELECT owner_id, count(*) AS n FROM badges GROUP BY owner_id) "
+            "SELECT owner_id FROM c WHERE n = (SELECT max(n) FROM c) ORDER BY owner_id LIMIT 10")).all()]
         heavy_count = conn.execute(text("SELECT count(*) FROM badges WHERE owner_id = :o"), {"o": heavy[0]}).scalar()
         shares = [r[0] for r in conn.execute(text(
             "SELECT id FROM shares WHERE kind IN ('badge', 'collection') AND revoked_at IS NULL "
@@ -294,3 +295,60 @@ def run_load(url: str, scale: float, seed: int, seconds: int, users: int, web_wo
         results["heaviest_queries"] = heaviest_queries(url, stats)
     results["work_dir"] = str(work)
     return results
+
+
+def service_times(url: str, seed: int, log, per_page: int = 60) -> dict:
+    """Each page's service time, one request at a time in this process (no network, no queue):
+    what a page costs a core, which load on a shared machine cannot show. Medians and p95 in ms."""
+    import statistics
+
+    from tests.fakes.redis_server import RedisServer
+    from tests.fakes.server import FakeServer
+
+    work = Path(tempfile.mkdtemp(prefix="wallet-region-service."))
+    with RedisServer(work / "redis") as redis, FakeServer() as partner:
+        env = _env(url, redis.url, work / "instance", work / "stats", partner.authority)
+        app = _bench_app(env)
+        plan = make_plan(app, url, seed, partner, sample=per_page * 2, claimers=0, importers=0)
+        client = app.test_client()
+        pages = {
+            "wallet /badges/": ("/badges/", plan["learners"]),
+            "wallet /badges/ (500 badges)": ("/badges/", plan["heavy"]),
+            "regional /badges-regionaux/": ("/badges-regionaux/", plan["learners"]),
+            "regional /badges-regionaux/ (500 badges)": ("/badges-regionaux/", plan["heavy"]),
+            "home /tableau-de-bord": ("/tableau-de-bord", plan["learners"]),
+        }
+        out: dict = {}
+        for name, (path, people) in pages.items():
+            times = []
+            for i in range(per_page):
+                person = people[i % len(people)]
+                client.set_cookie(plan["cookie_name"], person["cookie"], domain="localhost")
+                started, cpu = time.perf_counter(), time.process_time()
+                response = client.get(path, headers={"User-Agent": UA, "X-Forwarded-For": person["ip"]},
+                                      environ_base={"REMOTE_ADDR": person["ip"]})
+                times.append((1000 * (time.perf_counter() - started), 1000 * (time.process_time() - cpu)))
+                assert response.status_code == 200, (name, response.status_code)
+            out[name] = times
+        client.delete_cookie(plan["cookie_name"], domain="localhost")
+        for name, path_of in (("public /p/<token> (first view)", lambda t: f"/p/{t}"), ("healthz", lambda t: "/healthz")):
+            times = []
+            for token in plan["shares"][:per_page]:
+                started, cpu = time.perf_counter(), time.process_time()
+                response = client.get(path_of(token), environ_base={"REMOTE_ADDR": "203.0.113.9"})
+                times.append((1000 * (time.perf_counter() - started), 1000 * (time.process_time() - cpu)))
+                assert response.status_code == 200, (name, response.status_code)
+            out[name] = times
+    # Wall time includes waiting for a core on a shared machine; the app's CPU time does not (the
+    # database server's own CPU is in the wall time only).
+    result = {}
+    for name, pairs in out.items():
+        wall, cpu = [w for w, _c in pairs], [c for _w, c in pairs]
+        result[name] = {"median_ms": round(statistics.median(wall), 2),
+                        "p95_ms": round(sorted(wall)[int(0.95 * (len(wall) - 1))], 2),
+                        "cpu_median_ms": round(statistics.median(cpu), 2), "n": len(wall),
+                        "per_core_per_s": round(1000 / max(0.01, statistics.median(cpu)))}
+    for name, row in result.items():
+        log(f"region: service time {name}: median {row['median_ms']} ms (app CPU {row['cpu_median_ms']} ms), "
+            f"p95 {row['p95_ms']} ms")
+    return result
