@@ -136,7 +136,7 @@ class Badge(Base):
 
     __tablename__ = "badges"
     __table_args__ = (UniqueConstraint("owner_id", "credential_key", name="uq_badges_owner_credential"),
-                      # Counting badges by status is an index-only scan (migration 0012, issue 17).
+                      # Counting badges by status is an index-only scan (migration 0011, issue 17).
                       Index("ix_badges_status_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,7 +1,7 @@
 """Indexes that pay at region scale (issue 17: 100 000 learners, 2 million badges)
 
-Revision ID: 0012_indexes
-Revises: 0009_mail_tokens_outbox
+Revision ID: 0011_indexes
+Revises: 0010_badge_reverify_lease
 Create Date: 2026-12-02 18:00:00
 
 Measured with bench/region (README "Production"): the Region's figures page counts badges by
@@ -15,8 +15,8 @@ already runs on an index in well under a millisecond of execution: no index was 
 """
 from alembic import op
 
-revision = '0012_indexes'
-down_revision = '0009_mail_tokens_outbox'
+revision = '0011_indexes'
+down_revision = '0010_badge_reverify_lease'
 branch_labels = None
 depends_on = None
 

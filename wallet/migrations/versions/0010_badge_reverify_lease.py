@@ -1,6 +1,6 @@
 """badges.reverify_lease_until: the lease a worker holds while it re-verifies a badge
 
-Revision ID: 0011_badge_reverify_lease
+Revision ID: 0010_badge_reverify_lease
 Revises: 0009_mail_tokens_outbox
 Create Date: 2026-12-16 10:00:00
 
@@ -14,7 +14,7 @@ from alembic import op
 
 import wallet.models
 
-revision = '0011_badge_reverify_lease'
+revision = '0010_badge_reverify_lease'
 down_revision = '0009_mail_tokens_outbox'
 branch_labels = None
 depends_on = None
