@@ -4,6 +4,7 @@ Layout:
   __main__.py     command line; prints the table (case | ours | reference | ratio | target | OK?)
   registry.py     the case registry (`@case`), rows, cells, judges; CASE_MODULES lists case modules
   cases_core.py   the "Open Badges core" cases (unbake PNG/SVG, verify hosted OB 2.0, OB 3.0 DI, cold CLI)
+  cases_reverify.py  the worker at region scale: 5 workers on PostgreSQL, shared HTTP caches (issue 17)
   context.py      what a case gets: repetitions, fixtures, the loopback FakeServer, the reference worker
   fixtures.py     images, keys, badges and credentials generated at bench time into bench/.work/
   fresh.py        cases measured in a fresh process (`python -m bench.cases_X run N`), a throwaway app

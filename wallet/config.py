@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "REVERIFY_MAX_AGE_DAYS": 7,
     # The worker's shared HTTP cache and politeness towards partners (wallet/http_cache.py).
     "HTTP_CACHE_MAX_BYTES": 32 * 1024 * 1024,
-    "HTTP_CACHE_MIN_TTL": 3600,  # seconds an issuer / badge class / key document is kept at least
+    "HTTP_CACHE_MIN_TTL": 6 * 3600,  # seconds an issuer / badge class / key document is kept at least
     "PARTNER_MIN_INTERVAL_MS": 200,  # between two requests of one worker process to one host
     "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,  # 20 files × 2 MiB + form overhead
     # The Region running the service: name, logo, colours, legal pages (wallet/region.py, README).

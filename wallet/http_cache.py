@@ -161,7 +161,7 @@ class _Entry:
 class HttpCache:
     """A fetcher with a bounded shared cache and per-host pacing in front of `http` (a SafeHttp)."""
 
-    def __init__(self, http, *, max_bytes: int = 32 << 20, min_ttl: float = 3600.0,
+    def __init__(self, http, *, max_bytes: int = 32 << 20, min_ttl: float = 6 * 3600.0,
                  min_interval: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.http = http
