@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "RESET_MAX_AGE": 2 * 3600,
     "UNLOCK_MAX_AGE": 3600,
     "REVERIFY_MAX_AGE_DAYS": 7,
-    # The worker's shared HTTP cache and politeness towards partners (wallet/http_cache.py).
+    # The worker's shared HTTP cache and politeness towards partners (wallet/http/cache.py).
     "HTTP_CACHE_MAX_BYTES": 32 * 1024 * 1024,
     "HTTP_CACHE_MIN_TTL": 6 * 3600,  # seconds an issuer / badge class / key document is kept at least
     "PARTNER_MIN_INTERVAL_MS": 200,  # between two requests of one worker process to one host

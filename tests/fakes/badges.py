@@ -113,11 +113,11 @@ def loopback_fetch(allow: list[str]):
 
 
 def fetcher_for(*servers: FakeServer):
-    """SafeHttp(allow=[authorities]).fetch when wallet/http.py exists, else the loopback fetcher."""
+    """SafeHttp(allow=[authorities]).fetch when wallet.http imports, else the loopback fetcher."""
     allow = [s.authority for s in servers]
     try:
         from wallet.http import SafeHttp
-    except ImportError:  # early work, before wallet/http.py existed
+    except ImportError:  # early work, before wallet.http existed
         return loopback_fetch(allow)
     return SafeHttp(allow=allow).fetch
 

@@ -1,4 +1,4 @@
-"""The worker's shared HTTP cache and per-host pacing (wallet/http_cache.py), against real loopback
+"""The worker's shared HTTP cache and per-host pacing (wallet/http/cache.py), against real loopback
 servers that count what crosses the wire. Time is a fake clock: freshness and pacing are checked
 without sleeping."""
 
@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tests.fakes.server import FakeServer
 from wallet.http import SafeHttp
-from wallet.http_cache import HostPacer, HttpCache, freshness_lifetime, is_shared_document
+from wallet.http.cache import HostPacer, HttpCache, freshness_lifetime, is_shared_document
 from wallet.openbadges.errors import FetchError
 
 LD = "application/ld+json"

@@ -12,7 +12,7 @@ lease is taken under SQLite's write lock (BEGIN IMMEDIATE) and the conditional U
 each badge to one worker only, but SQLite serializes writers: run one worker there. A lease lasts LEASE_PER_BADGE for each badge of the batch (a
 verification is bounded by SafeHttp's deadline and the fetch budget); re-verifying ends it.
 
-Fetching: every badge of a worker process goes through one `HttpCache` (wallet/http_cache.py),
+Fetching: every badge of a worker process goes through one `HttpCache` (wallet/http/cache.py),
 built once per process from the app's SafeHttp and settings, so the issuer and badge class of a
 partner are fetched once for all its learners, and requests to one partner are paced.
 """
@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import db
-from ..http_cache import HttpCache
+from ..http.cache import HttpCache
 from ..models import Badge, utcnow
 from . import badges
 from .rules import RULES_VERSION

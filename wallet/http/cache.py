@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 from cachetools import LRUCache
 
-from .openbadges.fetching import Fetched
+from ..openbadges.fetching import Fetched
 
 __all__ = ["HostPacer", "HttpCache", "cache_control", "freshness_lifetime", "is_shared_document"]
 
