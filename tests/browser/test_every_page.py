@@ -233,6 +233,37 @@ def test_every_page_is_accessible_and_asks_no_third_party(app, world, live_serve
     assert not report, "\n" + report
 
 
+@pytest.mark.parametrize("group", [("anon", "ana", "bob"), ("dan", "claire", "zoe", "admin")],
+                         ids=["visitor-and-learners", "claimable-counsellors-and-staff"])
+def test_every_page_answers_without_javascript(app, world, live_server, new_context, playwright, group):
+    """The same pages with JavaScript off: each answers as expected, shows its title, and asks
+    nothing of a third party (axe itself needs JavaScript: it runs in the test above)."""
+    problems = []
+    for who in group:
+        if who in ("claire", "zoe", "admin"):
+            context = new_context(viewport=dict(DESKTOP), locale="fr-FR", java_script_enabled=False)
+        else:
+            context = new_context(**small_phone(playwright, js=False))
+        page = context.new_page()
+        if who != "anon":
+            log_in(page, live_server, world.emails[who])
+        for entries in PAGES.values():
+            for entry_who, template, status in entries:
+                if entry_who != who:
+                    continue
+                path = template.format(**world.__dict__)
+                seen: list[str] = []
+                listener = seen_by(seen)
+                page.on("request", listener)
+                answer = page.goto(live_server + path)
+                page.remove_listener("request", listener)
+                outside = [url for url in seen if not url.startswith((live_server + "/", "data:"))]
+                if answer is None or answer.status != status or outside or page.locator("h1").count() != 1:
+                    problems.append(f"{who} {path}: {answer.status if answer else None} (expected {status}), "
+                                    f"{page.locator('h1').count()} h1, third-party {outside}")
+    assert not problems, "\n".join(problems)
+
+
 def _post_from_the_page(page, action: str, fields: dict[str, str]) -> None:
     """Submit a form the page does not offer (the app's own CSRF token included unless told)."""
     page.evaluate("""([action, fields]) => {
