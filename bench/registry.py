@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 CASE_MODULES = ["bench.cases_core", "bench.cases_terms", "bench.cases_field", "bench.cases_wallet", "bench.cases_sync",
-                "bench.cases_share", "bench.cases_host", "bench.cases_accounts", "bench.cases_reverify"]
+                "bench.cases_share", "bench.cases_host", "bench.cases_accounts", "bench.cases_reverify",
+                "bench.cases_page_weight"]
 
 
 @dataclass(frozen=True)

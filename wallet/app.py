@@ -168,6 +168,10 @@ def _register_errors(app: Flask) -> None:
     def _bad_request(_err):
         return page(400, _("Demande incorrecte"), _("Cette demande n'a pas pu être comprise."))
 
+    @app.errorhandler(403)
+    def _forbidden(_err):
+        return page(403, _("Accès refusé"), _("Vous n'avez pas le droit de faire cette action."))
+
     @app.errorhandler(404)
     def _not_found(_err):
         return page(404, _("Page introuvable"), _("Cette page n'existe pas ou n'est plus disponible."))
