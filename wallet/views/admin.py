@@ -5,13 +5,13 @@ Every route needs the admin role; anyone else gets 404 (no existence oracle)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..db import get_session
 from ..eligibility.problems import ReferentialError
 from ..services import referentials
+from .helpers import request_lang as _lang
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,10 +20,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _admins_only():
     if not current_user.is_authenticated or current_user.role != "admin":
         abort(404)
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
 
 
 @bp.route("/")

@@ -30,13 +30,15 @@ import json
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, make_response, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..app_icons import SIZES, icon_png
-from ..region import Region, load_region
+from ..region import load_region
+from .helpers import current_region
+from .helpers import request_lang as _lang
 from .public import bp
 
 ACCESSIBILITY_LABELS = {
@@ -59,14 +61,6 @@ SHELL_STATIC = ("wallet.css", "app.js", "favicon.svg", "badge-placeholder.svg")
 def _load(state) -> None:
     app: Flask = state.app
     app.extensions["wallet_region"] = load_region(app.config)
-
-
-def current_region(app: Flask | None = None) -> Region:
-    return (app or current_app).extensions["wallet_region"]
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
 
 
 def legal_url(page: str) -> str:

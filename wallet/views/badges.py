@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +13,7 @@ from ..extensions import limiter
 from ..openbadges.model import Verdict
 from ..services import badges as service
 from .doctor import diagnose
+from .helpers import request_lang as _lang
 from .status import status_label
 
 bp = Blueprint("badges", __name__, url_prefix="/badges")
@@ -85,7 +85,7 @@ def _result_line(item: service.ImportItem) -> dict:
 @bp.route("/<int:badge_id>")
 def detail(badge_id: int):
     badge = _owned(badge_id)
-    verdict = Verdict.from_dict(json.loads(badge.verdict)).to_dict(str(get_locale() or "fr"))
+    verdict = Verdict.from_dict(json.loads(badge.verdict)).to_dict(_lang())
     details = json.loads(badge.details or "{}")
     return render_template("badges/detail.html", badge=badge, verdict=verdict, details=details,
                            status_label=status_label)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +13,7 @@ from ..db import get_session
 from ..extensions import limiter
 from ..services import claims as service
 from ..services import referentials
+from .helpers import request_lang as _lang
 
 bp = Blueprint("claims", __name__, url_prefix="/demandes")
 
@@ -42,10 +42,6 @@ def claim_status(status: str) -> tuple[str, str]:
 
 def _user():
     return current_user._get_current_object()
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
 
 
 @bp.route("/")

@@ -4,7 +4,7 @@ confirm claims a counsellor prepared."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,7 @@ from ..db import get_session
 from ..extensions import limiter
 from ..services import claims as claims_service
 from ..services import counselling as service
+from .helpers import request_lang as _lang
 
 bp = Blueprint("consents", __name__, url_prefix="/accompagnement")
 
@@ -48,10 +49,6 @@ def _learners_only():
 
 def _user():
     return current_user._get_current_object()
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
 
 
 def when(moment) -> str:

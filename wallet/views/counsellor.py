@@ -8,7 +8,6 @@ request. Templates receive allowlisted DTOs only (T46), never User or Badge rows
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +16,7 @@ from ..db import get_session
 from ..extensions import limiter
 from ..services import counselling as service
 from .claims import claim_status
+from .helpers import request_lang as _lang
 from .regional import STATES as REGIONAL_STATES
 from .status import status_label
 
@@ -39,10 +39,6 @@ def _counsellors_only():
 
 def _user():
     return current_user._get_current_object()
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
 
 
 def _regional_state(state: str) -> tuple[str, str]:

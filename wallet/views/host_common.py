@@ -12,13 +12,13 @@ import json
 
 from authlib.oauth2 import OAuth2Error
 from flask import current_app, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..db import get_session
 from ..models import HostToken
 from .doctor import diagnose
+from .helpers import request_lang as _lang
 
 API_MAX_BODY = 512 * 1024  # a pushed assertion is a few KiB; a 50 MB body is refused before parsing
 
@@ -89,7 +89,7 @@ def refusal_text(item) -> str:
         return _("Ce badge est au nom d'une personne qui a déjà son propre portefeuille : il n'a pas été "
                  "ajouté à celui-ci.")
     if item.verdict is not None:
-        checks = item.verdict.to_dict(str(get_locale() or "fr"))["checks"]
+        checks = item.verdict.to_dict(_lang())["checks"]
         failed = [c for c in checks if not c["ok"] and c["level"] == "error"]
         reason = failed[0]["message"] if failed else ""
         if item.code == "unverifiable":

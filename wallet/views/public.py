@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from ..db import get_session
 from ..security import DEFAULT_AFTER_LOGIN, safe_next
+from .helpers import current_region
 
 bp = Blueprint("public", __name__)
 
@@ -39,8 +40,6 @@ def healthz():
 
 @bp.route("/<any('mentions-legales', cgu, confidentialite, accessibilite):page>")
 def legal(page: str):
-    from .app_shell import current_region
-
     configured = current_region().legal.get(page)
     if configured and configured.url:  # the Region publishes this page on its own site
         return redirect(configured.url)

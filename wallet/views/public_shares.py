@@ -27,7 +27,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -41,6 +41,7 @@ from ..openbadges.model import Check
 from ..rendering import domain
 from ..services import badges as badge_service
 from ..services import sharing
+from .helpers import request_lang as _lang
 from .public import bp
 from .status import status_label
 
@@ -61,10 +62,6 @@ def _share_headers(response):
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def _lang() -> str:
-    return str(get_locale() or "fr")
 
 
 def _active_share(token: str) -> Share:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Badge
 from ..services import referentials
+from .helpers import request_lang as _lang
 
 bp = Blueprint("regional", __name__, url_prefix="/badges-regionaux")
 
@@ -34,10 +35,6 @@ GENERAL_REASONS = {
     "not_valid": _l("pas vérifié (authenticité non établie)"),
     "not_a_partner": _l("délivré par un organisme qui n'est pas partenaire de la Région"),
 }
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
 
 
 @bp.route("/")

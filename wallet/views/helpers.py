@@ -1,0 +1,30 @@
+"""What views share about the request: its language, the Region it is served for, the signed-in
+user and the app's outbound client. One place, so that no view writes its own."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+from flask_login import current_user
+
+from ..region import Region
+
+
+def request_lang() -> str:
+    """The reader's language as the services take it: "fr" (the default) or "en"."""
+    return "en" if str(get_locale() or "fr").startswith("en") else "fr"
+
+
+def current_region(app: Flask | None = None) -> Region:
+    """The Region this wallet serves (name, logo, colours, legal pages), loaded at start."""
+    return (app or current_app).extensions["wallet_region"]
+
+
+def signed_in_user():
+    """The signed-in user (the model object behind flask_login's proxy)."""
+    return current_user._get_current_object()
+
+
+def outbound_http():
+    """The app's one outbound client (SafeHttp)."""
+    return current_app.extensions["wallet_http"]
