@@ -31,6 +31,7 @@ from tests.service.connections_helpers import (
 from tests.service.connections_helpers import (
     http_of as _http,
 )
+from tests.service.partner_fixtures import *
 from wallet import crypto
 from wallet.db import new_session
 from wallet.models import Badge, Connection, OAuthFlow, PartnerBackpack, utcnow
@@ -49,16 +50,6 @@ def other_partner():
 def app_config(app_config, partner, other_partner):
     app_config["FETCH_ALLOW"] = f"{partner.authority},{other_partner.authority}"
     return app_config
-
-
-@pytest.fixture
-def factory(partner):
-    return BadgeFactory(partner, now=utcnow() - timedelta(days=1))
-
-
-@pytest.fixture
-def backpack(app, partner):
-    return register(app, partner)
 
 
 @pytest.fixture

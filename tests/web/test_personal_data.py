@@ -15,8 +15,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.fakes.partner import FakePartner
-from tests.service.connections_helpers import connect, png, register, serve_assets
+from tests.service.connections_helpers import connect, png, register
+from tests.service.partner_fixtures import *
 from tests.web.accounts_helpers import PASSWORD, post_form, registered_user
 from wallet import crypto
 from wallet.db import Base, new_session
@@ -42,13 +42,6 @@ from wallet.models import (
 from wallet.services.personal_data import purge
 
 ANA, BOB = ("ana@example.org", "Ana Martin"), ("bob@example.org", "Bob Durandeau")
-
-
-@pytest.fixture
-def partner():
-    with FakePartner(protocol="ob30") as server:
-        serve_assets(server)
-        yield server
 
 
 @pytest.fixture
