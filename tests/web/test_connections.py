@@ -17,15 +17,16 @@ ADMIN, ADMIN_PASSWORD = "admin@region.example", "la region normande admin"
 
 
 @pytest.fixture
-def app_config(app_config, partner, badgr):
-    app_config["FETCH_ALLOW"] = f"{partner.authority},{badgr.authority},{badgr.front.authority}"
-    return app_config
+def learner(client, outbox):
+    """The test client, logged in as Ana (registered, address confirmed)."""
+    registered_user(client, outbox)
+    return client
 
 
 @pytest.fixture
-def learner(client, outbox):
-    registered_user(client, outbox)
-    return client
+def app_config(app_config, partner, badgr):
+    app_config["FETCH_ALLOW"] = f"{partner.authority},{badgr.authority},{badgr.front.authority}"
+    return app_config
 
 
 def connect_in_browser(client, partner, backpack_id: int):
