@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakes.server import FakeServer
 from tests.service.connections_helpers import make_learner
-from tests.service.partner_fixtures import partner  # noqa: F401 (a fixture of every service test)
+from tests.service.partner_fixtures import backpack, badgr, factory, partner  # noqa: F401 (fixtures)
 from wallet.db import new_session
 
 

@@ -1,10 +1,11 @@
-"""Fixtures for the tests that talk to partner backpacks on loopback (service and web tests).
-
-    from tests.service.partner_fixtures import *     # in a test module, as tests/web/host_helpers.py
+"""Fixtures for the tests that talk to partner backpacks on loopback, in one place: tests/service/
+conftest.py and tests/web/conftest.py make them every service and web test's; a web module that
+wants badges served by `partner` says `factory = partner_fixtures.factory`.
 
 - `partner`: an OB 3.0 partner backpack (tests/fakes/partner.py) with its logo and badge images;
 - `badgr`: a Badgr-like partner backpack (tests/fakes/badgr_backpack.py);
-- `factory`: badges served by `partner`, issued a day ago (in place of tests/conftest.py's);
+- `factory`: badges served by `partner`, dated a day ago (in place of tests/conftest.py's, served
+  by `host`);
 - `backpack`: `partner` registered by the Region (its PartnerBackpack row).
 """
 
@@ -19,8 +20,6 @@ from tests.fakes.badgr_backpack import BadgrBackpack
 from tests.fakes.partner import FakePartner
 from tests.service.connections_helpers import register, serve_assets
 from wallet.models import utcnow
-
-__all__ = ["backpack", "badgr", "factory", "partner"]
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ from tests.service.connections_helpers import (
 from tests.service.connections_helpers import (
     http_of as _http,
 )
-from tests.service.partner_fixtures import *
 from wallet import crypto
 from wallet.db import new_session
 from wallet.models import Badge, Connection, OAuthFlow, PartnerBackpack, utcnow

@@ -18,7 +18,6 @@ from tests.fakes.server import FakeServer
 from tests.service.connections_helpers import connect, ob3_credentials, register
 from tests.service.connections_helpers import connection_of as _connection
 from tests.service.connections_helpers import http_of as _http
-from tests.service.partner_fixtures import *
 from wallet.db import new_session
 from wallet.models import Badge, PartnerBackpack, utcnow
 from wallet.partners import client as service

@@ -9,11 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import csrf_from
+from tests.service import partner_fixtures
 from tests.service.connections_helpers import callback_path, ob3_credentials, register
-from tests.service.partner_fixtures import *
 from tests.web.accounts_helpers import login, post_form, registered_user
 
 ADMIN, ADMIN_PASSWORD = "admin@region.example", "la region normande admin"
+
+factory = partner_fixtures.factory  # badges served by `partner`
 
 
 @pytest.fixture
