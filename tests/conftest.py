@@ -149,6 +149,20 @@ def link_from(mail_body: str) -> str:
     return match.group(0)
 
 
+def user_by_address(app, address: str):
+    """The User holding the (normalised) email `address`, or None; read in a session of its own."""
+    from sqlalchemy import select
+
+    from wallet.db import new_session
+    from wallet.models import Email, User
+
+    session = new_session(app)
+    try:
+        return session.scalar(select(User).join(Email).where(Email.normalized == address))
+    finally:
+        session.close()
+
+
 # --- PostgreSQL-marked tests (added with .ci/run and scripts/pg_cluster.sh) ---------------------
 
 

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.partner import FakePartner
 from tests.fakes.server import FakeServer
-from tests.service.connections_helpers import make_learner, serve_assets
+from tests.service.connections_helpers import make_learner
+from tests.service.partner_fixtures import backpack, badgr, factory, partner  # noqa: F401 (fixtures)
 from wallet.db import new_session
-
-
-@pytest.fixture
-def partner():
-    """An OB 3.0 partner backpack on loopback, with its logo and badge images."""
-    with FakePartner(protocol="ob30") as server:
-        serve_assets(server)
-        yield server
 
 
 @pytest.fixture

@@ -52,16 +52,6 @@ def app_config(app_config, partner, other_partner):
 
 
 @pytest.fixture
-def factory(partner):
-    return BadgeFactory(partner, now=utcnow() - timedelta(days=1))
-
-
-@pytest.fixture
-def backpack(app, partner):
-    return register(app, partner)
-
-
-@pytest.fixture
 def logged():
     """Every log record of the test, whatever its level (pytest's logging plugin may be off)."""
     records: list[str] = []

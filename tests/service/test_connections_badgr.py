@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.fakes.badges import BadgeFactory
 from tests.fakes.badgr_backpack import BADGE_CONNECT_SCOPES, BadgrBackpack
 from tests.fakes.partner import OB2_READ, FakePartner
 from tests.fakes.server import FakeServer
@@ -26,12 +25,6 @@ from wallet.partners.client import wire as client
 from wallet.partners.client.wire import PartnerError
 
 NAMES = ["Premiers secours", "Accueil du public", "Travail en équipe"]
-
-
-@pytest.fixture
-def badgr():
-    with BadgrBackpack() as server:
-        yield server
 
 
 @pytest.fixture
@@ -279,11 +272,6 @@ def _metadata(partner: FakePartner, **extra) -> None:
 def _no_revocation_url(document: dict) -> dict:
     del document["components"]["securitySchemes"]["OAuth2ACG"]["x-imssf-revocationUrl"]
     return document
-
-
-@pytest.fixture
-def factory(partner):
-    return BadgeFactory(partner, now=utcnow() - timedelta(days=1))
 
 
 def test_ob3_disconnect_revokes_at_the_rfc8414_revocation_endpoint(app, partner, factory, learner, session):

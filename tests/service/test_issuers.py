@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,12 +67,28 @@ def make_backend(kind: str, fake: Any, http: SafeHttp, **overrides: Any):
     return BadgrIssuer(http, **options)
 
 
+@contextmanager
+def running(kind: str):
+    """A fake issuer of `kind` ("obf" or "badgr") on loopback, and our backend for it."""
+    with FakeObf() if kind == "obf" else FakeBadgr() as fake:
+        http = SafeHttp(allow=[fake.authority], read_timeout=0.5, deadline=1)
+        yield Remote(kind, fake, make_backend(kind, fake, http), http)
+
+
 @pytest.fixture(params=["obf", "badgr"])
 def remote(request):
-    fake = FakeObf() if request.param == "obf" else FakeBadgr()
-    with fake:
-        http = SafeHttp(allow=[fake.authority], read_timeout=0.5, deadline=1)
-        yield Remote(request.param, fake, make_backend(request.param, fake, http), http)
+    with running(request.param) as started:
+        yield started
+
+
+def alone(kind: str):
+    """A fixture named `kind`: (fake, backend) of that one issuer, for the tests of its specifics."""
+    @pytest.fixture(name=kind)
+    def fixture():
+        with running(kind) as started:
+            yield started.fake, started.backend
+
+    return fixture
 
 
 def assert_verifies(remote: Remote, result: DeliveryResult) -> None:
@@ -161,17 +178,16 @@ def test_the_idempotency_key_is_sent_along(remote):
 def test_unmapped_regional_badge_is_retried_for_the_admins_and_sends_nothing(remote):
     result = remote.backend.deliver(claim_request(badge="communiquer-2"))
     assert result.outcome == "retry" and "communiquer-2" in result.reason
+    assert f"WALLET_ISSUER_{remote.kind.upper()}_" in result.reason  # the setting to fix
+    looked_up = remote.backend.lookup(claim_request(badge="communiquer-2"))
+    assert looked_up is not None and looked_up.outcome == "retry" and "communiquer-2" in looked_up.reason
     assert remote.fake.idempotency_keys == []
 
 
 # --- Open Badge Factory specifics -----------------------------------------------------------------
 
 
-@pytest.fixture
-def obf():
-    with FakeObf() as fake:
-        http = SafeHttp(allow=[fake.authority], read_timeout=0.5, deadline=1)
-        yield fake, make_backend("obf", fake, http)
+obf = alone("obf")
 
 
 def test_obf_issue_call_carries_the_claim_and_sends_no_email(obf):
@@ -215,11 +231,7 @@ def test_obf_lookup_reads_a_json_array_as_well(obf):
 # --- Badgr specifics ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def badgr():
-    with FakeBadgr() as fake:
-        http = SafeHttp(allow=[fake.authority], read_timeout=0.5, deadline=1)
-        yield fake, make_backend("badgr", fake, http)
+badgr = alone("badgr")
 
 
 def test_badgr_award_forbids_duplicates_and_hashes_the_recipient(badgr):

@@ -15,8 +15,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import csrf_from, link_from
-from tests.fakes.badges import BadgeFactory
-from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import PASSWORD
 
 __all__ = [
@@ -34,15 +32,16 @@ __all__ = [
 
 
 @pytest.fixture
-def moodle_site():
-    """The training centre's Moodle: its wwwroot, where its hosted badges live."""
-    with FakeServer() as server:
-        yield server
+def moodle_site(host):
+    """The training centre's Moodle: its wwwroot, where its hosted badges live (the loopback
+    badge host of tests/conftest.py)."""
+    return host
 
 
 @pytest.fixture
-def badges(moodle_site):
-    return BadgeFactory(moodle_site, now=datetime.now(UTC))
+def badges(factory):
+    """Moodle's hosted badges, dated now (tests/conftest.py's `factory`, served by `host`)."""
+    return factory
 
 
 @pytest.fixture

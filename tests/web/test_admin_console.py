@@ -13,7 +13,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_from, link_from
+from tests.conftest import csrf_from, link_from, user_by_address
 from tests.web.accounts_helpers import PASSWORD, login, post_form, registered_user
 from wallet.db import new_session
 from wallet.eligibility import default_referential_path
@@ -32,14 +32,6 @@ def admin(app, client):
     assert runner.invoke(args=["users", "create-admin", ADMIN, "--password", ADMIN_PASSWORD]).exit_code == 0
     assert login(client, email=ADMIN, password=ADMIN_PASSWORD).status_code == 302
     return client
-
-
-def _user(app, address: str) -> User:
-    session = new_session(app)
-    try:
-        return session.scalar(select(User).join(Email).where(Email.normalized == address))
-    finally:
-        session.close()
 
 
 def _set_role(app, address: str, role: str) -> None:
@@ -64,13 +56,13 @@ def test_every_console_page_for_admins_and_404_for_everyone_else(app, admin, out
         for path in PAGES:
             assert other.get(path).status_code == 404, (role, path)
         token = csrf_from(other.get("/compte/").text)
-        learner_id = _user(app, address).id
+        learner_id = user_by_address(app, address).id
         for path, data in ((f"/admin/personnes/{learner_id}/role", {"role": "admin"}),
                            ("/admin/invitations", {"email": "x@example.org", "role": "admin"}),
                            ("/admin/partenaires", {"edit": "remove_partner", "partner": "demo-atelier-bocage"}),
                            ("/admin/referentiel/publier", {"text": "x"})):
             assert other.post(path, data={**data, "csrf_token": token}).status_code == 404, (role, path)
-        assert _user(app, address).role == role
+        assert user_by_address(app, address).role == role
     assert _count(app, Invitation) == 0 and _count(app, ReferentialVersion) == 0
 
 
@@ -97,27 +89,27 @@ def test_the_dashboard_shows_figures_and_the_builtin_issuer(app, admin, outbox):
 def test_change_a_role_and_the_last_admin_cannot_step_down(app, admin, outbox):
     other = app.test_client()
     registered_user(other, outbox, email="camille@example.org", name="Camille Conseil")
-    camille = _user(app, "camille@example.org")
+    camille = user_by_address(app, "camille@example.org")
     page = admin.get("/admin/personnes?q=camille")
     text = unescape(page.text)
     assert "Camille Conseil" in text and "camille@example.org" in text and ADMIN not in text
     response = admin.post(f"/admin/personnes/{camille.id}/role",
                           data={"role": "counsellor", "csrf_token": csrf_from(page.text)})
     assert response.status_code == 302
-    assert _user(app, "camille@example.org").role == "counsellor"
+    assert user_by_address(app, "camille@example.org").role == "counsellor"
     assert "est maintenant conseiller·ère" in unescape(admin.get("/admin/personnes").text)
 
-    me = _user(app, ADMIN)
+    me = user_by_address(app, ADMIN)
     refused = post_form(admin, "/admin/personnes", f"/admin/personnes/{me.id}/role", role="learner")
     assert refused.status_code == 400 and "dernier compte administrateur" in unescape(refused.text)
-    assert _user(app, ADMIN).role == "admin"
+    assert user_by_address(app, ADMIN).role == "admin"
     assert post_form(admin, "/admin/personnes", f"/admin/personnes/{me.id}/role", role="boss").status_code == 400
     assert post_form(admin, "/admin/personnes", "/admin/personnes/99999/role", role="learner").status_code == 404
 
     # With a second admin, stepping down is allowed.
     assert post_form(admin, "/admin/personnes", f"/admin/personnes/{camille.id}/role", role="admin").status_code == 302
     assert post_form(admin, "/admin/personnes", f"/admin/personnes/{me.id}/role", role="learner").status_code == 302
-    assert _user(app, ADMIN).role == "learner"
+    assert user_by_address(app, ADMIN).role == "learner"
     assert admin.get("/admin/personnes").status_code == 404  # takes effect on the next request
     session = new_session(app)
     try:
@@ -159,7 +151,7 @@ def test_invitation_link_creates_a_confirmed_counsellor_once(app, admin, outbox)
     assert weak.status_code == 400 and "trop court" in unescape(weak.text)
     done = post_form(guest, path, display_name="Claire Conseil", password=PASSWORD, password_confirm=PASSWORD)
     assert done.status_code == 302
-    claire = _user(app, "claire.conseil@example.org")
+    claire = user_by_address(app, "claire.conseil@example.org")
     assert claire.role == "counsellor" and claire.display_name == "Claire Conseil"
     assert guest.get("/compte/").status_code == 200  # logged in
     session = new_session(app)
@@ -191,7 +183,7 @@ def test_an_expired_invitation_is_refused_with_a_clear_message(app, admin, outbo
     guest = app.test_client()
     page = guest.get(path)
     assert page.status_code == 400 and "a expiré" in unescape(page.text)
-    assert _user(app, "dominique@example.org") is None
+    assert user_by_address(app, "dominique@example.org") is None
 
 
 def test_partner_edits_publish_new_validated_versions(app, admin):

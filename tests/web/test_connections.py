@@ -3,56 +3,32 @@ owner-scoped, admin-only registration). The partner is a real OAuth server on lo
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import csrf_from
-from tests.fakes.badges import BadgeFactory
-from tests.fakes.badgr_backpack import BadgrBackpack
-from tests.fakes.partner import FakePartner
-from tests.service.connections_helpers import callback_path, ob3_credentials, register, serve_assets
+from tests.service import partner_fixtures
+from tests.service.connections_helpers import callback_path, ob3_credentials, register
 from tests.web.accounts_helpers import login, post_form, registered_user
-from wallet.models import utcnow
 
 ADMIN, ADMIN_PASSWORD = "admin@region.example", "la region normande admin"
 
-
-@pytest.fixture
-def partner():
-    with FakePartner(protocol="ob30") as server:
-        serve_assets(server)
-        yield server
+factory = partner_fixtures.factory  # badges served by `partner`
 
 
 @pytest.fixture
-def badgr():
-    with BadgrBackpack() as server:
-        yield server
+def learner(client, outbox):
+    """The test client, logged in as Ana (registered, address confirmed)."""
+    registered_user(client, outbox)
+    return client
 
 
 @pytest.fixture
 def app_config(app_config, partner, badgr):
     app_config["FETCH_ALLOW"] = f"{partner.authority},{badgr.authority},{badgr.front.authority}"
     return app_config
-
-
-@pytest.fixture
-def factory(partner):
-    return BadgeFactory(partner, now=utcnow() - timedelta(days=1))
-
-
-@pytest.fixture
-def backpack(app, partner):
-    return register(app, partner)
-
-
-@pytest.fixture
-def learner(client, outbox):
-    registered_user(client, outbox)
-    return client
 
 
 def connect_in_browser(client, partner, backpack_id: int):

@@ -9,15 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fakes.field.harness import (
-    HOWS,
-    LEARNER,
-    FieldCase,
-    assert_imported,
-    assert_verdict,
-    cli_verdict,
-    library_verdict,
-)
+from tests.fakes.field.harness import HOWS, LEARNER, FieldCase, assert_imported, assert_verifies
 from tests.fakes.field.moodle import MoodleSite
 from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import registered_user
@@ -70,12 +62,8 @@ def test_moodle_badge_imported_through_the_web(client, outbox, app, moodle, labe
 def test_moodle_badge_through_the_cli_and_the_library(moodle, label, how, tmp_path, monkeypatch):
     from wallet.http import SafeHttp
 
-    case = moodle_case(moodle, label)
     monkeypatch.setenv("WALLET_FETCH_ALLOW", moodle.server.authority)
-    code, data = cli_verdict(case, how, tmp_path)
-    assert code == (0 if case.status == "valid" else 1)
-    assert_verdict(data, case, how)
-    assert_verdict(library_verdict(case, how, SafeHttp(allow=[moodle.server.authority]).fetch), case, how)
+    assert_verifies(moodle_case(moodle, label), how, tmp_path, SafeHttp(allow=[moodle.server.authority]).fetch)
 
 
 def test_the_wire_format_is_moodles(moodle):
@@ -112,6 +100,7 @@ def test_moodles_alignments_reach_the_verdict(moodle):
     so a Moodle badge aligned on the regional framework can count (rules.py reads alignments)."""
     case = moodle_case(moodle, "valid")
     from tests.fakes.badges import fetcher_for
+    from tests.fakes.field.harness import library_verdict
 
     verdict = library_verdict(case, "url", fetcher_for(moodle.server))
     assert verdict["status"] == "valid"

@@ -38,6 +38,20 @@ def clock(monkeypatch):
     return clock
 
 
+@pytest.fixture
+def owner(client, outbox, clock):
+    """The owner's own browser: it registered and logged in before (on `clock`), now logged out."""
+    registered_user(client, outbox)
+    logout(client)
+    return client
+
+
+@pytest.fixture
+def attacked(app, clock, owner) -> list[int]:
+    """Strangers on six machines then spent their budgets on the owner's address (their codes)."""
+    return attack(app, clock, OWNER)
+
+
 def without_csrf(html: str) -> str:
     return re.sub(r'name="csrf_token" value="[^"]+"', "", html)
 
@@ -60,10 +74,8 @@ def attack(app, clock, address: str, machines: int = 6, tries: int = 6) -> list[
     return codes
 
 
-def test_strangers_exhausting_their_budgets_do_not_lock_the_owner_out(app, client, outbox, clock):
-    registered_user(client, outbox)  # the owner's own browser: it has logged in before
-    logout(client)
-    codes = attack(app, clock, OWNER)
+def test_strangers_exhausting_their_budgets_do_not_lock_the_owner_out(client, attacked):
+    codes = attacked
     assert set(codes) == {400, 429}
     assert codes[:5] == [400] * 5 and codes[5] == 429  # the first machine's own budget is spent
     assert codes.count(400) <= login_guard.FREE_FAILURES + 6  # then the backstop slows them down
@@ -74,10 +86,7 @@ def test_strangers_exhausting_their_budgets_do_not_lock_the_owner_out(app, clien
     assert r.status_code == 302 and r.headers["Location"].endswith("/tableau-de-bord")
 
 
-def test_owner_on_a_new_device_waits_a_little_or_unlocks_by_mail(app, client, outbox, clock):
-    registered_user(client, outbox)
-    logout(client)
-    attack(app, clock, OWNER)
+def test_owner_on_a_new_device_waits_a_little_or_unlocks_by_mail(app, outbox, attacked):
     phone = browser(app, "198.51.100.8")
 
     slowed = login(phone, password=PASSWORD)
@@ -103,10 +112,7 @@ def test_owner_on_a_new_device_waits_a_little_or_unlocks_by_mail(app, client, ou
     assert again.status_code == 400 and "déjà servi" in unescape(again.text)
 
 
-def test_owner_on_a_new_device_without_the_link_gets_in_once_the_wait_is_over(app, client, outbox, clock):
-    registered_user(client, outbox)
-    logout(client)
-    attack(app, clock, OWNER)
+def test_owner_on_a_new_device_without_the_link_gets_in_once_the_wait_is_over(app, clock, attacked):
     laptop = browser(app, "198.51.100.10")
     slowed = login(laptop, password=PASSWORD)
     assert slowed.status_code == 429
@@ -114,19 +120,14 @@ def test_owner_on_a_new_device_without_the_link_gets_in_once_the_wait_is_over(ap
     assert login(laptop, password=PASSWORD).status_code == 302
 
 
-def test_a_slowed_attempt_does_not_check_the_password(app, client, outbox, clock):
-    registered_user(client, outbox)
-    logout(client)
-    attack(app, clock, OWNER)
+def test_a_slowed_attempt_does_not_check_the_password(app, attacked):
     # Even the right password from a stranger's machine is not tried while the account waits.
     intruder = browser(app, "192.0.2.77")
     assert login(intruder, password=PASSWORD).status_code == 429
 
 
-def test_the_backstop_tells_nothing_about_which_addresses_have_accounts(app, client, outbox, clock):
-    registered_user(client, outbox)
-    logout(client)
-    known = attack(app, clock, OWNER)
+def test_the_backstop_tells_nothing_about_which_addresses_have_accounts(app, outbox, clock, attacked):
+    known = attacked
     unknown = attack(app, clock, "nobody@example.org")
     assert known == unknown
     before = len(outbox)
@@ -137,9 +138,8 @@ def test_the_backstop_tells_nothing_about_which_addresses_have_accounts(app, cli
     assert len(outbox) == before + 1  # only the real owner gets a mail
 
 
-def test_per_ip_limit_still_answers_429_with_retry_after(app, client, outbox, clock):
-    registered_user(client, outbox)
-    logout(client)
+def test_per_ip_limit_still_answers_429_with_retry_after(owner):
+    client = owner
     # One machine trying many addresses: the per-address limit (10 a minute) stops it.
     codes = [login(client, email=f"person{i}@example.org", password="wrong guess here").status_code
              for i in range(12)]
@@ -148,9 +148,7 @@ def test_per_ip_limit_still_answers_429_with_retry_after(app, client, outbox, cl
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
 
 
-def test_unlock_requests_per_address_are_limited(app, client, outbox, clock):
-    registered_user(client, outbox)
-    logout(client)
+def test_unlock_requests_per_address_are_limited(app, outbox, owner):
     before = len(outbox)
     codes = [post_form(browser(app, f"192.0.2.{n}"), "/connexion", "/connexion/deblocage", email=OWNER).status_code
              for n in range(5)]

@@ -15,8 +15,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.fakes.partner import FakePartner
-from tests.service.connections_helpers import connect, png, register, serve_assets
+from tests.conftest import user_by_address
+from tests.service.connections_helpers import connect, png, register
 from tests.web.accounts_helpers import PASSWORD, post_form, registered_user
 from wallet import crypto
 from wallet.db import Base, new_session
@@ -45,24 +45,9 @@ ANA, BOB = ("ana@example.org", "Ana Martin"), ("bob@example.org", "Bob Durandeau
 
 
 @pytest.fixture
-def partner():
-    with FakePartner(protocol="ob30") as server:
-        serve_assets(server)
-        yield server
-
-
-@pytest.fixture
 def app_config(app_config, partner):
     app_config["FETCH_ALLOW"] = partner.authority
     return app_config
-
-
-def _user(app, address: str) -> User:
-    session = new_session(app)
-    try:
-        return session.scalar(select(User).join(Email).where(Email.normalized == address))
-    finally:
-        session.close()
 
 
 def seed(app, address: str, name: str, counsellor_id: int | None = None) -> int:
@@ -135,7 +120,7 @@ def test_the_export_holds_exactly_my_data_and_no_partner_secret(app, client, out
     ana_id = seed(app, *ANA)
     seed(app, *BOB, counsellor_id=ana_id)  # Bob lets Ana follow him: still Bob's data, not Ana's
     backpack = register(app, partner)
-    connect(app, _user(app, ANA[0]), partner, backpack.id)
+    connect(app, user_by_address(app, ANA[0]), partner, backpack.id)
 
     assert "Télécharger mes données" in unescape(client.get("/mes-donnees/").text)
     document, files = zip_of(client.get("/mes-donnees/export.zip"))
@@ -176,7 +161,7 @@ def test_the_export_holds_exactly_my_data_and_no_partner_secret(app, client, out
         assert word not in files["mes-donnees.json"]
 
     # No other person's data, whatever the query string asks for (T45).
-    bob_id = _user(app, BOB[0]).id
+    bob_id = user_by_address(app, BOB[0]).id
     same, _files = zip_of(client.get(f"/mes-donnees/export.zip?user_id={bob_id}"))
     assert same["profile"]["display_name"] == "Ana Martin" and BOB[0] not in json.dumps(same)
 
@@ -197,15 +182,27 @@ def _references_to(session, user_id: int) -> dict[str, int]:
     return found
 
 
+def _delete_account(client) -> None:
+    """Delete the logged-in person's account, confirming with the password."""
+    response = post_form(client, "/compte/supprimer", password=PASSWORD, confirm="yes")
+    assert response.status_code == 302
+
+
+def _assert_erased(session, user_id: int) -> None:
+    """The account is gone and no row of any table references it."""
+    assert session.get(User, user_id) is None
+    assert _references_to(session, user_id) == {}
+
+
 def test_deleting_the_account_removes_every_row_and_keeps_claims_pseudonymised(app, client, outbox, partner):
     registered_user(client, outbox, *ANA)
     other = app.test_client()
     registered_user(other, outbox, *BOB)
-    bob_id = _user(app, BOB[0]).id
+    bob_id = user_by_address(app, BOB[0]).id
     ana_id = seed(app, *ANA, counsellor_id=bob_id)
     seed(app, *BOB, counsellor_id=ana_id)
     backpack = register(app, partner)
-    connect(app, _user(app, ANA[0]), partner, backpack.id)
+    connect(app, user_by_address(app, ANA[0]), partner, backpack.id)
     (token,) = partner.access_tokens.values()
     session = new_session(app)
     try:
@@ -216,13 +213,11 @@ def test_deleting_the_account_removes_every_row_and_keeps_claims_pseudonymised(a
 
     wrong = post_form(client, "/compte/supprimer", password="pas le bon mot de passe", confirm="yes")
     assert wrong.status_code == 400
-    response = post_form(client, "/compte/supprimer", password=PASSWORD, confirm="yes")
-    assert response.status_code == 302
+    _delete_account(client)
 
     session = new_session(app)
     try:
-        assert session.get(User, ana_id) is None
-        assert _references_to(session, ana_id) == {}
+        _assert_erased(session, ana_id)
         assert session.scalar(select(func.count(Email.id)).where(Email.normalized == ANA[0])) == 0
         # Bob keeps all his data, except the consents between him and Ana (they named her).
         assert bob_before["consents.learner_id"] == bob_before["consents.counsellor_id"] == 1
@@ -250,15 +245,13 @@ def test_deleting_the_account_removes_every_row_and_keeps_claims_pseudonymised(a
 def test_deletion_proceeds_when_the_partner_is_down(app, client, outbox, partner):
     registered_user(client, outbox, *ANA)
     backpack = register(app, partner)
-    connect(app, _user(app, ANA[0]), partner, backpack.id)
-    ana_id = _user(app, ANA[0]).id
+    connect(app, user_by_address(app, ANA[0]), partner, backpack.id)
+    ana_id = user_by_address(app, ANA[0]).id
     partner.stop()
-    response = post_form(client, "/compte/supprimer", password=PASSWORD, confirm="yes")
-    assert response.status_code == 302
+    _delete_account(client)
     session = new_session(app)
     try:
-        assert session.get(User, ana_id) is None
-        assert _references_to(session, ana_id) == {}
+        _assert_erased(session, ana_id)
         assert session.scalar(select(func.count(Connection.id))) == 0
     finally:
         session.close()

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import BadgeInputError
 from .parse import id_of, is_http_url
 from .session import ACCEPT_JSON, INVALID, Session, failure
 
@@ -78,18 +77,10 @@ def plain(session: Session, doc: dict) -> dict:
 
 def get_document(session: Session, url: str, depth: int, accept: str = ACCEPT_JSON,
                  reader: Reader = read_ob2, **kwargs: str) -> tuple[dict, str]:
-    """(document, final URL) of one fetch; Unavailable when it fails (see Session.get_ok)."""
-    from .jsonutil import loads_strict
-
-    fetched = session.get_ok(url, accept, depth, **kwargs)
-    try:
-        doc = loads_strict(fetched.body)
-    except BadgeInputError as exc:
-        raise failure("structure", kwargs.get("client_error", INVALID), url=url,
-                      reason="not_json", detail=exc.code) from None
-    if not isinstance(doc, dict):
-        raise failure("structure", kwargs.get("client_error", INVALID), url=url, reason="not_json")
-    return reader(session, doc), fetched.url
+    """(document as `reader` reads it, final URL) of one fetch; Unavailable when it fails (see
+    Session.get_json_at)."""
+    doc, final = session.get_json_at(url, accept, depth, **kwargs)
+    return reader(session, doc), final
 
 
 def authoritative(session: Session, ref: Any, depth: int, *, field: str, accept: str = ACCEPT_JSON,

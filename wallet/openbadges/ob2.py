@@ -166,6 +166,15 @@ def verification_type(assertion: dict) -> str:
     return str(vtype).split(":")[-1]
 
 
+def require_verified_by(assertion: dict, kind: str, version: str) -> None:
+    """Unavailable (`structure`) unless `assertion` is an Assertion verified by `kind`
+    ("HostedBadge" or "SignedBadge", also written "hosted" / "signed")."""
+    require(assertion, "Assertion", version)
+    found = verification_type(assertion)
+    if found not in (kind, kind.removesuffix("Badge").lower()):
+        raise failure("structure", INVALID, reason="verification_type", expected=kind, found=found)
+
+
 def hosted_url(doc: dict, verify_url: str | None) -> str | None:
     """Where a submitted assertion (canonical reading) is hosted: the SVG `verify`, `id`,
     `verification.url` (Moodle, OB 1.0 `verify.url`)."""
@@ -242,10 +251,7 @@ def check_hosted(session: Session, doc: dict, url: str, final_url: str, *, refet
     badge: Any = assertion.get("badge")
     issuer: Any = None
     try:
-        require(assertion, "Assertion", version)
-        if verification_type(assertion) not in ("HostedBadge", "hosted"):
-            raise failure("structure", INVALID, reason="verification_type", expected="HostedBadge",
-                          found=verification_type(assertion))
+        require_verified_by(assertion, "HostedBadge", version)
         badge = resolve(session, assertion["badge"], 1, "BadgeClass", version)
         issuer = resolve(session, badge["issuer"], 2, "Profile", version)
         check_origin(session, declared, issuer, 3)
@@ -272,10 +278,7 @@ def check_signed(session: Session, token: str, claims: dict, version: str) -> Cr
     badge: Any = assertion.get("badge")
     issuer: Any = None
     try:
-        require(assertion, "Assertion", version)
-        if verification_type(assertion) not in ("SignedBadge", "signed"):
-            raise failure("structure", INVALID, reason="verification_type", expected="SignedBadge",
-                          found=verification_type(assertion))
+        require_verified_by(assertion, "SignedBadge", version)
         verification = assertion.get("verification") if isinstance(assertion.get("verification"), dict) else {}
         badge = resolve(session, assertion["badge"], 1, "BadgeClass", version)
         issuer = resolve(session, badge["issuer"], 2, "Profile", version)

@@ -171,6 +171,12 @@ class Session:
         raise failure("fetch", category, url=url, status=fetched.status, reason="http_status")
 
     def get_json(self, url: str, accept: str, depth: int, **kwargs: str) -> dict:
+        """The JSON object at `url` (see `get_json_at`)."""
+        return self.get_json_at(url, accept, depth, **kwargs)[0]
+
+    def get_json_at(self, url: str, accept: str, depth: int, **kwargs: str) -> tuple[dict, str]:
+        """(JSON object, final URL) of a 2xx answer; Unavailable as in `get_ok`, or `structure`
+        (category `client_error`) when the body is not a JSON object."""
         from .jsonutil import loads_strict
 
         fetched = self.get_ok(url, accept, depth, **kwargs)
@@ -181,7 +187,7 @@ class Session:
                           reason="not_json", detail=exc.code) from None
         if not isinstance(doc, dict):
             raise failure("structure", kwargs.get("client_error", INVALID), url=url, reason="not_json")
-        return doc
+        return doc, fetched.url
 
     # --- contexts -------------------------------------------------------------------------------
     @property

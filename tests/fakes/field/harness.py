@@ -4,6 +4,7 @@
     import_through_web(client, case, "baked")     # the import page, as a learner's browser posts it
     cli_verdict(case, "url", tmp_path)            # `wallet verify SOURCE --json` (exit code, JSON)
     library_verdict(case, "paste", fetch)         # wallet.openbadges.verify()
+    assert_verifies(case, "baked", tmp_path, fetch)   # both give the case's verdict
 
 A case holds what the system handed the learner (its hosted URL, the JSON they would paste, the
 baked file they would download) and the verdict each must get.
@@ -122,3 +123,12 @@ def assert_verdict(data: dict, case: FieldCase, how: str) -> None:
     assert data["status"] == case.status, [c for c in data["checks"] if not c["ok"]]
     assert (data["issuer"]["id"] or "") == case.expected_issuer(how)
     assert (data["badge"]["name"] or "") == case.expected_name(how)
+
+
+def assert_verifies(case: FieldCase, how: str, tmp_path: Path, fetch) -> None:
+    """`wallet verify` (exit code 0 for a valid badge only, 1 otherwise) and the library both give
+    the case's verdict. WALLET_FETCH_ALLOW must name the fake's authority, as for cli_verdict."""
+    code, data = cli_verdict(case, how, tmp_path)
+    assert code == (0 if case.status == "valid" else 1)
+    assert_verdict(data, case, how)
+    assert_verdict(library_verdict(case, how, fetch), case, how)

@@ -60,3 +60,17 @@ def regional(key: str, **kwargs: Any) -> dict:
 
 def by_key(results) -> dict:
     return {r.key: r for r in results}
+
+
+def badge_table(key: str, rule: str, name: str = "", name_en: str = "") -> str:
+    """A `[[badges]]` table of a test referential: the regional badge `key` under `rule` (the body
+    of an inline TOML table, e.g. 'type = "all_of", of = ["x"]'); its names default to the key."""
+    return f'''
+[[badges]]
+key = "{key}"
+id = "{{base_url}}/issuers/region/badges/{key}"
+name = {{ fr = "{name or key}", en = "{name_en or name or key}" }}
+description = {{ fr = "d", en = "d" }}
+criteria = {{ fr = "c", en = "c" }}
+rule = {{ {rule} }}
+'''

@@ -38,24 +38,26 @@ def signed_badge(factory: BadgeFactory, key_name: str, number: int, path: Path, 
     return {"id": credential["id"], "did": did, "path": str(path)}
 
 
+def referential_with(path, *partners: tuple[str, str, str]) -> str:
+    """The packaged referential plus `partners` (key, name, issuer id), written to `path`."""
+    tables = "".join(f'''
+[[partners]]
+key = "{key}"
+name = "{name}"
+issuer_ids = ["{issuer_id}"]
+''' for key, name, issuer_id in partners)
+    path.write_text(default_referential_path().read_text(encoding="utf-8") + tables, encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture
 def setup(factory, tmp_path):
     one = signed_badge(factory, "p1", 1, tmp_path / "one.json")
     two = signed_badge(factory, "p2", 2, tmp_path / "two.json")
     stranger = signed_badge(factory, "p3", 3, tmp_path / "three.json")
-    referential = tmp_path / "referential.toml"
-    referential.write_text(default_referential_path().read_text(encoding="utf-8") + f"""
-[[partners]]
-key = "partenaire-un"
-name = "Partenaire un"
-issuer_ids = ["{one['did']}"]
-
-[[partners]]
-key = "partenaire-deux"
-name = "Partenaire deux"
-issuer_ids = ["{two['did']}"]
-""", encoding="utf-8")
-    return {"one": one, "two": two, "stranger": stranger, "referential": str(referential), "dir": tmp_path}
+    referential = referential_with(tmp_path / "referential.toml", ("partenaire-un", "Partenaire un", one["did"]),
+                                   ("partenaire-deux", "Partenaire deux", two["did"]))
+    return {"one": one, "two": two, "stranger": stranger, "referential": referential, "dir": tmp_path}
 
 
 def run(argv, capsys):
@@ -162,16 +164,11 @@ def test_offline_commands_do_not_import_flask(setup):
 def test_eligibility_of_a_hosted_badge_fetched_through_safehttp(factory, tmp_path, monkeypatch, capsys):
     hosted = factory.ob2_hosted(badge_extra={"alignment": [
         {"targetName": "Communiquer", "targetUrl": TARGET.replace("niveau-1", "niveau-2")}]})
-    referential = tmp_path / "referential.toml"
-    referential.write_text(default_referential_path().read_text(encoding="utf-8") + f"""
-[[partners]]
-key = "organisme"
-name = "Organisme Formation"
-issuer_ids = ["{hosted.issuer['id']}"]
-""", encoding="utf-8")
+    referential = referential_with(tmp_path / "referential.toml",
+                                   ("organisme", "Organisme Formation", hosted.issuer["id"]))
     monkeypatch.setenv("WALLET_FETCH_ALLOW", factory.server.authority)
     code, out, err = run(["eligibility", hosted.url, "--recipient", "ana@example.org", "--referential",
-                          str(referential), "--base-url", BASE, "--json"], capsys)
+                          referential, "--base-url", BASE, "--json"], capsys)
     assert code == 0, err
     items = {item["id"].rsplit("/", 1)[-1]: item for item in json.loads(out)}
     assert items["communiquer-1"]["counted"] == [hosted.url]

@@ -15,7 +15,7 @@ from wallet.eligibility import (
 )
 from wallet.eligibility.lines import line_of, split_path
 
-from .helpers import BASE, NOW, by_key, verdict
+from .helpers import BASE, NOW, badge_table, by_key, verdict
 
 PACKAGED = default_referential_path()
 SOURCE = PACKAGED.read_text(encoding="utf-8")
@@ -99,16 +99,8 @@ def test_cycle_among_composites_is_refused():
 
 
 def test_longer_cycle_is_refused_once():
-    extra = """
-[[badges]]
-key = "{k}"
-id = "{{base_url}}/issuers/region/badges/{k}"
-name = {{ fr = "{k}", en = "{k}" }}
-description = {{ fr = "d", en = "d" }}
-criteria = {{ fr = "c", en = "c" }}
-rule = {{ type = "all_of", of = ["{o}"] }}
-"""
-    text = SOURCE + extra.format(k="loop-a", o="loop-b") + extra.format(k="loop-b", o="loop-a")
+    text = (SOURCE + badge_table("loop-a", 'type = "all_of", of = ["loop-b"]')
+            + badge_table("loop-b", 'type = "all_of", of = ["loop-a"]'))
     problems = check_referential(text, base_url=BASE)
     assert [(p.path, p.code) for p in problems] == [("badges[9].rule.of", "cycle")]
     assert problems[0].line == line_containing(text, 'of = ["loop-b"]')

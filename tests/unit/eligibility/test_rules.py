@@ -18,6 +18,7 @@ from .helpers import (
     NOW,
     REGION,
     STRANGER,
+    badge_table,
     by_key,
     referential,
     regional,
@@ -291,45 +292,24 @@ def test_composite_lists_the_region_credentials_it_cannot_count():
         ("urn:uuid:2", "duplicate"), ("urn:uuid:3", "revoked"), ("urn:uuid:4", "not_matched")}
 
 
-COMPOSITES = f"""
+COMPOSITES = """
 [referential]
 id = "t"
 version = "1"
-name = {{ fr = "Test", en = "Test" }}
+name = { fr = "Test", en = "Test" }
 [issuer]
-ids = ["{{base_url}}/issuers/region"]
-name = {{ fr = "Région", en = "Region" }}
+ids = ["{base_url}/issuers/region"]
+name = { fr = "Région", en = "Region" }
 [[levels]]
 level = 1
-name = {{ fr = "Je pratique", en = "I practise" }}
+name = { fr = "Je pratique", en = "I practise" }
 [[skills]]
 key = "a"
-name = {{ fr = "A", en = "A" }}
-description = {{ fr = "A", en = "A" }}
-{"".join(f'''
-[[badges]]
-key = "{key}"
-id = "{{base_url}}/issuers/region/badges/{key}"
-name = {{ fr = "{key}", en = "{key}" }}
-description = {{ fr = "d", en = "d" }}
-criteria = {{ fr = "c", en = "c" }}
-rule = {{ type = "count", skill = "a", min_level = 1, badges = 1 }}
-''' for key in ("x", "y", "z"))}
-[[badges]]
-key = "all"
-id = "{{base_url}}/issuers/region/badges/all"
-name = {{ fr = "Tous", en = "All" }}
-description = {{ fr = "d", en = "d" }}
-criteria = {{ fr = "c", en = "c" }}
-rule = {{ type = "all_of", of = ["x", "y", "z"] }}
-[[badges]]
-key = "any"
-id = "{{base_url}}/issuers/region/badges/any"
-name = {{ fr = "Un", en = "Any" }}
-description = {{ fr = "d", en = "d" }}
-criteria = {{ fr = "c", en = "c" }}
-rule = {{ type = "any_of", of = ["{{base_url}}/issuers/region/badges/x", "all"] }}
-"""
+name = { fr = "A", en = "A" }
+description = { fr = "A", en = "A" }
+""" + "".join(badge_table(key, 'type = "count", skill = "a", min_level = 1, badges = 1') for key in ("x", "y", "z")) \
+    + badge_table("all", 'type = "all_of", of = ["x", "y", "z"]', "Tous", "All") \
+    + badge_table("any", 'type = "any_of", of = ["{base_url}/issuers/region/badges/x", "all"]', "Un", "Any")
 
 
 @pytest.mark.parametrize("held, all_state, any_state", [

@@ -257,37 +257,44 @@ def test_wallet_contexts_dir_without_manifest_is_an_error(tmp_path, monkeypatch)
     assert caught.value.places == (str((tmp_path / "missing").resolve()),)
 
 
-def test_instance_contexts_in_the_working_directory_comes_first(tmp_path, monkeypatch):
+@pytest.fixture
+def working_dir(tmp_path, monkeypatch) -> Path:
+    """No WALLET_CONTEXTS_DIR, and `tmp_path` as the working directory."""
     monkeypatch.delenv("WALLET_CONTEXTS_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    _write_store(
-        tmp_path / "instance" / "contexts", {"a.json": CTX_A}, urls={"https://a.example/ctx": "a.json"}
-    )
-    assert default_store().directory == (tmp_path / "instance" / "contexts").resolve()
+    return tmp_path
 
 
-def test_shared_store_beside_the_repository_is_the_fallback(tmp_path, monkeypatch):
-    monkeypatch.delenv("WALLET_CONTEXTS_DIR", raising=False)
-    monkeypatch.chdir(tmp_path)
-    repo = tmp_path / "checkout"
+@pytest.fixture
+def checkout(working_dir, monkeypatch) -> Path:
+    """As `working_dir`, the repository being an empty checkout at `working_dir/checkout`."""
+    repo = working_dir / "checkout"
     monkeypatch.setattr(jsonld, "repository_root", lambda: repo)
-    _write_store(
-        tmp_path / "shared" / "jsonld-contexts", {"a.json": CTX_A}, urls={"https://a.example/ctx": "a.json"}
-    )
-    assert default_store().directory == (tmp_path / "shared" / "jsonld-contexts").resolve()
+    return repo
 
 
-def test_no_store_anywhere_names_every_place(tmp_path, monkeypatch):
-    monkeypatch.delenv("WALLET_CONTEXTS_DIR", raising=False)
-    monkeypatch.chdir(tmp_path)
-    repo = tmp_path / "checkout"
-    monkeypatch.setattr(jsonld, "repository_root", lambda: repo)
+def _store_of_a(directory: Path) -> Path:
+    """A store of CTX_A (https://a.example/ctx) in `directory`; `directory` resolved."""
+    return _write_store(directory, {"a.json": CTX_A}, urls={"https://a.example/ctx": "a.json"}).resolve()
+
+
+def test_instance_contexts_in_the_working_directory_comes_first(working_dir):
+    expected = _store_of_a(working_dir / "instance" / "contexts")
+    assert default_store().directory == expected
+
+
+def test_shared_store_beside_the_repository_is_the_fallback(tmp_path, checkout):
+    expected = _store_of_a(tmp_path / "shared" / "jsonld-contexts")
+    assert default_store().directory == expected
+
+
+def test_no_store_anywhere_names_every_place(tmp_path, checkout):
     with pytest.raises(NoContextStore) as caught:
         default_store()
     message = str(caught.value)
     for place in (
         tmp_path / "instance" / "contexts",
-        repo / "instance" / "contexts",
+        checkout / "instance" / "contexts",
         tmp_path / "shared" / "jsonld-contexts",
     ):
         assert str(place.resolve()) in message

@@ -26,7 +26,16 @@ from ...openbadges.errors import FetchError
 from ...openbadges.identity import identity_matches
 from ..model import ISSUED, RETRY, UNKNOWN, ClaimRequest, DeliveryResult
 from .builtin_documents import iso
-from .common import error_answer, failure_after_sending, failure_before_sending, issuer_reason, json_items
+from .common import (
+    answers_stop,
+    error_answer,
+    failure_after_sending,
+    failure_before_sending,
+    issuer_reason,
+    json_items,
+    lookup_error,
+    mapped_badge,
+)
 
 log = logging.getLogger("wallet.badge_claim.badgr")
 
@@ -55,11 +64,9 @@ class BadgrIssuer:
         return f"{self.base_url}/v2/badgeclasses/{quote(entity_id, safe='')}/assertions"
 
     # --- IssuerBackend ----------------------------------------------------------------------------
+    @answers_stop
     def deliver(self, request: ClaimRequest) -> DeliveryResult:
-        entity_id = self.badgeclasses.get(request.regional_badge_key)
-        if not entity_id:
-            return DeliveryResult(RETRY, reason=f"no Badgr badge class for {request.regional_badge_key!r} "
-                                                "(WALLET_ISSUER_BADGR_BADGECLASSES)")
+        entity_id = mapped_badge(self.badgeclasses, request, "Badgr badge class", "WALLET_ISSUER_BADGR_BADGECLASSES")
         body = {
             "recipient": {"identity": request.recipient_email, "type": "email", "hashed": True},
             "issuedOn": iso(self._now()),
@@ -88,19 +95,16 @@ class BadgrIssuer:
             return DeliveryResult(RETRY, reason="Badgr: duplicate award refused but none found")
         return error_answer(response.status, response.body, response.headers, "Badgr award")
 
+    @answers_stop
     def lookup(self, request: ClaimRequest) -> DeliveryResult | None:
-        entity_id = self.badgeclasses.get(request.regional_badge_key)
-        if not entity_id:
-            return DeliveryResult(RETRY, reason=f"no Badgr badge class for {request.regional_badge_key!r}")
+        entity_id = mapped_badge(self.badgeclasses, request, "Badgr badge class")
         url = self._assertions_url(entity_id) + "?" + urlencode({"recipient": request.recipient_email})
         try:
             response = self.http.request("GET", url, headers=self._headers())
         except FetchError as exc:
             return failure_before_sending(exc, "Badgr lookup")
         if not 200 <= response.status < 300:
-            result = error_answer(response.status, response.body, response.headers, "Badgr lookup")
-            return DeliveryResult(RETRY, reason=result.reason or f"Badgr lookup: HTTP {response.status}",
-                                  retry_after=result.retry_after)
+            return lookup_error(response.status, response.body, response.headers, "Badgr lookup")
         for item in json_items(response.body):
             if item.get("revoked") is True or not isinstance(item.get("openBadgeId"), str):
                 continue

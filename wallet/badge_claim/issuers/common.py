@@ -16,17 +16,50 @@ Secrets never appear in reasons.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ...openbadges.errors import FetchError
-from ..model import REFUSED, RETRY, UNKNOWN, DeliveryResult
+from ..model import REFUSED, RETRY, UNKNOWN, ClaimRequest, DeliveryResult
 
 MAX_REASON = 500
 MAX_RETRY_AFTER = 24 * 3600.0
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class Stop(Exception):
+    """A step cannot go on; `result` is what the backend answers the worker (see `answers_stop`)."""
+
+    def __init__(self, result: DeliveryResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+def answers_stop(method: _Method) -> _Method:
+    """A backend method that answers the `result` of a Stop raised anywhere inside it."""
+    @functools.wraps(method)
+    def answering(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Stop as stop:
+            return stop.result
+
+    return answering  # type: ignore[return-value]
+
+
+def mapped_badge(mapping: Mapping[str, str], request: ClaimRequest, what: str, setting: str = "") -> str:
+    """The issuer's badge mapped to the claimed regional badge. Without one, Stop with "retry": the
+    Region's mapping (`setting`, named in the reason when given) is wrong, not the learner's claim."""
+    remote = mapping.get(request.regional_badge_key)
+    if not remote:
+        reason = f"no {what} for {request.regional_badge_key!r}"
+        raise Stop(DeliveryResult(RETRY, reason=f"{reason} ({setting})" if setting else reason))
+    return remote
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -126,6 +159,12 @@ def failure_after_sending(exc: FetchError, what: str) -> DeliveryResult:
 def failure_before_sending(exc: FetchError, what: str) -> DeliveryResult:
     """A preparatory request (token, lookup) failed: nothing was created."""
     return DeliveryResult(RETRY, reason=f"{what}: {exc.reason}")
+
+
+def lookup_error(status: int, body: bytes, headers: Mapping[str, str], what: str) -> DeliveryResult:
+    """A non-2xx answer to a lookup: always "retry", never "refused" (a lookup creates nothing)."""
+    result = error_answer(status, body, headers, what)
+    return DeliveryResult(RETRY, reason=result.reason or f"{what}: HTTP {status}", retry_after=result.retry_after)
 
 
 def error_answer(status: int, body: bytes, headers: Mapping[str, str], what: str) -> DeliveryResult:

@@ -23,20 +23,21 @@ from urllib.parse import quote, urlencode
 from ...http import Response, SafeHttp
 from ...openbadges.errors import FetchError
 from ..model import ISSUED, RETRY, UNKNOWN, ClaimRequest, DeliveryResult
-from .common import error_answer, failure_after_sending, failure_before_sending, json_items
+from .common import (
+    Stop,
+    answers_stop,
+    error_answer,
+    failure_after_sending,
+    failure_before_sending,
+    json_items,
+    lookup_error,
+    mapped_badge,
+)
 
 log = logging.getLogger("wallet.badge_claim.obf")
 
 TOKEN_MARGIN = 60.0          # seconds before expiry when the token is renewed
 DEFAULT_TOKEN_LIFETIME = 3600.0
-
-
-class _Stop(Exception):
-    """A preparatory step failed; `result` says what to tell the worker."""
-
-    def __init__(self, result: DeliveryResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
 
 
 class ObfIssuer:
@@ -60,11 +61,9 @@ class ObfIssuer:
         return f"ObfIssuer(base_url={self.base_url!r}, client_id={self.client_id!r})"
 
     # --- IssuerBackend ----------------------------------------------------------------------------
+    @answers_stop
     def deliver(self, request: ClaimRequest) -> DeliveryResult:
-        badge_id = self.badges.get(request.regional_badge_key)
-        if not badge_id:
-            return DeliveryResult(RETRY, reason=f"no OBF badge for {request.regional_badge_key!r} "
-                                                "(WALLET_ISSUER_OBF_BADGES)")
+        badge_id = mapped_badge(self.badges, request, "OBF badge", "WALLET_ISSUER_OBF_BADGES")
         body = {
             "recipient": [request.recipient_email],
             "issued_on": int(self._now().timestamp()),
@@ -77,8 +76,6 @@ class ObfIssuer:
         try:
             response = self._call("POST", url, json=body, allow_redirects=False,
                                   extra={"Idempotency-Key": request.idempotency_key})
-        except _Stop as stop:
-            return stop.result
         except FetchError as exc:
             return failure_after_sending(exc, "OBF issue")
         if not 200 <= response.status < 300:
@@ -94,24 +91,15 @@ class ObfIssuer:
             return DeliveryResult(UNKNOWN, reference=event_id, reason=found.reason)
         return found
 
+    @answers_stop
     def lookup(self, request: ClaimRequest) -> DeliveryResult | None:
-        badge_id = self.badges.get(request.regional_badge_key)
-        if not badge_id:
-            return DeliveryResult(RETRY, reason=f"no OBF badge for {request.regional_badge_key!r}")
+        badge_id = mapped_badge(self.badges, request, "OBF badge")
         query = urlencode({"badge_id": badge_id, "recipient": request.recipient_email, "order_by": "desc"})
-        url = f"{self.base_url}/event/{quote(self.client_id, safe='')}?{query}"
-        try:
-            response = self._call("GET", url)
-        except _Stop as stop:
-            return stop.result
-        except FetchError as exc:
-            return failure_before_sending(exc, "OBF lookup")
+        response = self._get(f"{self.base_url}/event/{quote(self.client_id, safe='')}?{query}", "OBF lookup")
         if response.status == 404:
             return None
         if not 200 <= response.status < 300:
-            result = error_answer(response.status, response.body, response.headers, "OBF lookup")
-            return DeliveryResult(RETRY, reason=result.reason or f"OBF lookup: HTTP {response.status}",
-                                  retry_after=result.retry_after)
+            return lookup_error(response.status, response.body, response.headers, "OBF lookup")
         wanted = request.recipient_email.strip().lower()
         for event in json_items(response.body):
             event_id = event.get("id")
@@ -129,15 +117,11 @@ class ObfIssuer:
         return None
 
     # --- internals --------------------------------------------------------------------------------
+    @answers_stop
     def _assertion(self, event_id: str, email: str) -> DeliveryResult:
         url = (f"{self.base_url}/event/{quote(self.client_id, safe='')}/{quote(event_id, safe='')}/assertion?"
                + urlencode({"email": email}))
-        try:
-            response = self._call("GET", url)
-        except _Stop as stop:
-            return stop.result
-        except FetchError as exc:
-            return failure_before_sending(exc, "OBF assertion")
+        response = self._get(url, "OBF assertion")
         if not 200 <= response.status < 300:
             return DeliveryResult(RETRY, reason=f"OBF assertion: HTTP {response.status}")
         wanted = email.strip().lower()
@@ -146,6 +130,13 @@ class ObfIssuer:
         if not items:
             return DeliveryResult(RETRY, reason="OBF assertion: no assertion URL yet")
         return DeliveryResult(ISSUED, credential=items[0]["json"], reference=event_id)
+
+    def _get(self, url: str, what: str) -> Response:
+        """An authenticated GET; a failure in transit stops the step (a GET creates nothing)."""
+        try:
+            return self._call("GET", url)
+        except FetchError as exc:
+            raise Stop(failure_before_sending(exc, what)) from None
 
     def _call(self, method: str, url: str, *, json: object = None, allow_redirects: bool = True,
               extra: Mapping[str, str] | None = None) -> Response:
@@ -174,11 +165,11 @@ class ObfIssuer:
                                                    "client_id": self.client_id,
                                                    "client_secret": self._secret})
             except FetchError as exc:
-                raise _Stop(failure_before_sending(exc, "OBF token")) from None
+                raise Stop(failure_before_sending(exc, "OBF token")) from None
             if response.status != 200:
                 if response.status == 429 or response.status >= 500:
-                    raise _Stop(error_answer(response.status, b"", response.headers, "OBF token"))
-                raise _Stop(DeliveryResult(RETRY, reason=f"OBF token: HTTP {response.status} "
+                    raise Stop(error_answer(response.status, b"", response.headers, "OBF token"))
+                raise Stop(DeliveryResult(RETRY, reason=f"OBF token: HTTP {response.status} "
                                                          "(check the OBF client id and secret)"))
             try:
                 doc = response.json()
@@ -186,7 +177,7 @@ class ObfIssuer:
                 doc = None
             token = doc.get("access_token") if isinstance(doc, dict) else None
             if not isinstance(token, str) or not token:
-                raise _Stop(DeliveryResult(RETRY, reason="OBF token: no access_token in the answer"))
+                raise Stop(DeliveryResult(RETRY, reason="OBF token: no access_token in the answer"))
             lifetime = doc.get("expires_in") if isinstance(doc, dict) else None
             seconds = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 \
                 else DEFAULT_TOKEN_LIFETIME
