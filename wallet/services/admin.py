@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import db, mail
 from ..eligibility import Problem, ReferentialError, check_referential, evaluate, load_referential
 from ..models import (
+    CLAIM_STATES,
     ROLES,
     AuditEvent,
     Badge,
@@ -580,8 +581,6 @@ def figures(session: Session, lang: str = "fr", app: Flask | None = None) -> Fig
     issued = dict(session.execute(select(Claim.regional_badge_key, func.count(Claim.id))
                                   .where(Claim.status == "issued").group_by(Claim.regional_badge_key)).all())
     session.commit()
-    from ..models import CLAIM_STATES
-
     referential = referentials.current(session, app)
     issued_rows = [(b.name.get(lang), issued.get(b.key, 0)) for b in referential.badges]
     return Figures(

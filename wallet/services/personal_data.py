@@ -181,6 +181,11 @@ def export_document(session: Session, user: User, now: datetime | None = None) -
     return document, files
 
 
+def export_filename(now: datetime | None = None) -> str:
+    """The export's file name, dated in UTC: mes-donnees-2026-12-02.zip."""
+    return f"mes-donnees-{(now or utcnow()).strftime('%Y-%m-%d')}.zip"
+
+
 def export_zip(session: Session, user: User, now: datetime | None = None) -> bytes:
     """A ZIP archive: `mes-donnees.json` and the badge files (baked, as the issuer made them)."""
     document, files = export_document(session, user, now)

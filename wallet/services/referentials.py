@@ -48,6 +48,11 @@ def latest(session: Session) -> ReferentialVersion | None:
     return session.scalar(select(ReferentialVersion).order_by(ReferentialVersion.id.desc()).limit(1))
 
 
+def version(session: Session, version_id: int) -> ReferentialVersion | None:
+    """One stored version of the referential (the admin downloads its TOML)."""
+    return session.get(ReferentialVersion, version_id)
+
+
 def history(session: Session) -> list[ReferentialVersion]:
     return list(session.scalars(select(ReferentialVersion).order_by(ReferentialVersion.id.desc())))
 

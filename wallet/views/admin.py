@@ -67,9 +67,7 @@ def _uploaded_text() -> str | None:
 
 @bp.route("/referentiel/version/<int:version_id>.toml")
 def referential_version(version_id: int):
-    from ..models import ReferentialVersion
-
-    row = get_session().get(ReferentialVersion, version_id)
+    row = referentials.version(get_session(), version_id)
     if row is None:
         abort(404)
     return row.content, 200, {"Content-Type": "text/plain; charset=utf-8",

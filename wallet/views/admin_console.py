@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from ..db import get_session
 from ..eligibility.problems import ReferentialError
-from ..models import ROLES
 from ..services import admin as service
 from ..services import referentials
 from .admin import _lang, _uploaded_text, bp
@@ -34,11 +33,9 @@ def console():
     session = get_session()
     figures = service.figures(session, _lang())
     status = service.issuer_status(session)
-    from ..models import CLAIM_STATES
-
     return render_template("admin/console_dashboard.html", figures=figures, issuer=status,
                            status_labels={b.label: status_label(b.label)[0] for b in figures.badges_by_status},
-                           claim_labels={s: claim_status(s)[0] for s in CLAIM_STATES})
+                           claim_labels={s: claim_status(s)[0] for s in service.CLAIM_STATES})
 
 
 # ------------------------------------------------------------------------------ people, roles, invitations
@@ -47,7 +44,7 @@ def _users_page(status: int = 200, error: str | None = None, invited=None):
     session = get_session()
     query = request.args.get("q", "")
     return render_template("admin/console_users.html", users=service.list_users(session, query), query=query,
-                           roles=ROLES, role_label=service.role_label, invitations=service.pending_invitations(session),
+                           roles=service.ROLES, role_label=service.role_label, invitations=service.pending_invitations(session),
                            invitable=service.INVITABLE_ROLES, error=error, invited=invited), status
 
 

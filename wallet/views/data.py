@@ -6,7 +6,6 @@ from flask import Blueprint, make_response, render_template
 from flask_login import current_user
 
 from ..db import get_session
-from ..models import utcnow
 from ..services import personal_data
 
 bp = Blueprint("data", __name__, url_prefix="/mes-donnees")
@@ -25,6 +24,6 @@ def export():
     response = make_response(data)
     response.headers["Content-Type"] = "application/zip"
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=mes-donnees-{utcnow().strftime('%Y-%m-%d')}.zip")
+        f"attachment; filename={personal_data.export_filename()}")
     response.headers["Cache-Control"] = "no-store"
     return response

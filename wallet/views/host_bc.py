@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 
 from ..db import get_session
 from ..extensions import csrf, limiter
-from ..models import User
 from ..partners.host import badge_connect as bc
 from ..partners.host import pushes
 from ..partners.host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ, digest
@@ -69,7 +68,7 @@ def list_assertions():
     if paging is None or since == "bad":
         return _status(400, "REQUEST_VALIDATION_ERROR", _("« limit », « offset » ou « since » est incorrect."))
     session = get_session()
-    page = bc.list_assertions(session, session.get(User, token.access.user_id), *paging, since=since)
+    page = bc.list_assertions(session, bc.owner(session, token), *paging, since=since)
     return _status(200, "OK", assertions=page.assertions, signedAssertions=page.signed,
                    headers={"X-Total-Count": str(page.total), **_links(page)})
 
@@ -114,7 +113,7 @@ def profile():
     if refused is not None:
         return refused
     session = get_session()
-    return _status(200, "OK", profile=bc.profile(session, session.get(User, token.access.user_id)))
+    return _status(200, "OK", profile=bc.profile(session, bc.owner(session, token)))
 
 
 STATUS_TEXTS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_VALIDATION_ERROR",

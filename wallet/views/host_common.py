@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..db import get_session
-from ..models import HostToken
 from .doctor import diagnose
 from .helpers import request_lang as _lang
 
@@ -70,7 +69,7 @@ def oauth_server():
     return current_app.extensions["wallet_host_oauth"]
 
 
-def bearer(scope: str) -> HostToken | str:
+def bearer(scope: str):
     """The live token of the request if it carries `scope`, else the OAuth error code
     (`missing_authorization`, `invalid_token`, `insufficient_scope`)."""
     protector = current_app.extensions["wallet_host_protector"]

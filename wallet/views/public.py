@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..db import get_session
 from ..security import DEFAULT_AFTER_LOGIN, safe_next
+from ..services import health
 from .helpers import current_region
 
 bp = Blueprint("public", __name__)
@@ -34,7 +34,7 @@ def index():
 
 @bp.route("/healthz")
 def healthz():
-    get_session().execute(text("SELECT 1"))
+    health.database_answers(get_session())
     return jsonify(status="ok")
 
 

@@ -111,6 +111,11 @@ def list_assertions(session: Session, user: User, limit: int, offset: int, since
     return Page(assertions, signed, total, limit, offset)
 
 
+def owner(session: Session, token) -> User | None:
+    """The learner whose wallet a Badge Connect access token opens."""
+    return session.get(User, token.access.user_id)
+
+
 def profile(session: Session, user: User) -> dict[str, Any]:
     """The learner as an OB 2.0 Profile: display name and confirmed addresses (primary first)."""
     user = session.get(User, user.id, options=[selectinload(User.emails)])
