@@ -86,8 +86,9 @@ def _paste(client, text: str) -> None:
 
 def fill(app, outbox, hosts) -> Site:
     """Every kind of object a page can show, for a learner, a counsellor and an admin."""
-    from wallet.db import new_session
     from wallet.host import app_passwords
+
+    from wallet.db import new_session
     from wallet.models import (
         Badge,
         Claim,

@@ -85,7 +85,7 @@ def test_secondary_pages_are_in_the_menu_and_marked_there(ana):
     assert [name for name, c in nav_of(html).links["menu"] if c == "page"] == ["Mes demandes"]
     # Logging out is a POST with its CSRF token, from the menu.
     assert re.search(r'<nav class="menu-panel".*?<form method="post" action="/deconnexion".*?name="csrf_token"',
-                     html, re.S)
+                     html, re.DOTALL)
 
 
 def test_counsellor_tabs_start_with_their_learners(ana, app):

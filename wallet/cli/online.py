@@ -114,26 +114,26 @@ def contexts_sync() -> None:
 
     from flask import current_app
 
-    from ..openbadges import jsonld
+    from ..openbadges import context_sync
     from ..openbadges.errors import FetchError
 
     http = current_app.extensions["wallet_http"]
     target = Path(current_app.config.get("CONTEXTS_DIR") or Path(current_app.instance_path) / "contexts")
     target.mkdir(parents=True, exist_ok=True)
     done, failed = [], []
-    for url, name, sha in jsonld.plan_sync(jsonld.packaged_listing()):
+    for url, name, sha in context_sync.plan_sync(context_sync.packaged_listing()):
         try:
             response = http.request("GET", url, headers={"Accept": "application/ld+json, application/json"},
                                     max_bytes=1 << 20)
         except FetchError as err:
             failed.append(f"{url}: {err.reason}")
             continue
-        if response.status != 200 or not jsonld.verify_download(response.body, sha):
+        if response.status != 200 or not context_sync.verify_download(response.body, sha):
             failed.append(f"{url}: HTTP {response.status} or sha256 mismatch")
             continue
         (target / name).write_bytes(response.body)
         done.append((url, name, sha))
-    (target / "MANIFEST.tsv").write_text(jsonld.manifest_tsv(done))
+    (target / "MANIFEST.tsv").write_text(context_sync.manifest_tsv(done))
     click.echo(f"{len(done)} contexts stored in {target}")
     for line in failed:
         click.echo(f"refused {line}", err=True)

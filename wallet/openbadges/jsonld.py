@@ -33,19 +33,18 @@ import csv
 import functools
 import hashlib
 import hmac
-import importlib
-import importlib.util
 import io
 import json
 import os
 import re
-import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
+
+from .pyld_import import pyld as _pyld
 
 MANIFEST = "MANIFEST.tsv"
 ALIASES = "ALIASES.tsv"
@@ -54,69 +53,6 @@ _RESOLVED_CACHE_SIZE = 1000
 
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-# What importing pyld costs without any use to the wallet: `requests` (else `aiohttp`), imported by
-# pyld.jsonld only to build a default document loader that would fetch contexts over the network
-# (every call here passes the store's loader instead); and pyld's package __init__, which only
-# re-exports names, among them its document loader classes (asyncio, urllib.request).
-_PYLD_UNWANTED = ("requests", "aiohttp", "pyld.documentloader.aiohttp")
-_pyld_lock = threading.Lock()
-_pyld_module: Any = None
-
-
-def _pyld():
-    """pyld's `jsonld` module, imported on first use: only a canonicalization (OB 3.0 Data Integrity)
-    or a compaction (an OB 2.0 context the alias table does not model) needs it.
-
-    Imported as is, pyld costs ~85 ms of a cold start, two thirds of it `requests`. Here, while
-    pyld.jsonld is imported, `requests`, `aiohttp` and pyld's aiohttp loader are unimportable (a None
-    entry in sys.modules, the documented way to make `import` raise ImportError; modules already
-    imported are left alone and the entries are removed right after), so pyld takes its own
-    fallback: the dummy loader, which refuses every URL — pyld's default loader can never reach the
-    network. The `pyld` package itself is made without running its __init__ (`_bare_package`).
-    """
-    global _pyld_module
-    with _pyld_lock:
-        if _pyld_module is None:
-            _pyld_module = sys.modules.get("pyld.jsonld") or _import_pyld_jsonld()
-        return _pyld_module
-
-
-def _import_pyld_jsonld() -> Any:
-    blocked = [name for name in _PYLD_UNWANTED if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        if "pyld" not in sys.modules:
-            _bare_package("pyld")
-        return importlib.import_module("pyld.jsonld")
-    finally:
-        for name in blocked:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
-
-
-def _bare_package(name: str) -> None:
-    """Put package `name` in sys.modules without running its __init__.py; its submodules import as
-    usual. The first other name asked of it (`pyld.ContextResolver`, say) runs the __init__ then
-    (a PEP 562 module __getattr__), so the package behaves as if imported normally."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no package {name}")
-    package = importlib.util.module_from_spec(spec)
-
-    def complete(attribute: str) -> Any:
-        # The import system asks for submodules (`from pyld import iri_resolver`) and dunders
-        # first: answering "absent" lets it import the submodule itself.
-        if attribute.startswith("__") or importlib.util.find_spec(f"{name}.{attribute}") is not None:
-            raise AttributeError(attribute)
-        del package.__getattr__
-        spec.loader.exec_module(package)
-        return getattr(package, attribute)
-
-    package.__getattr__ = complete  # type: ignore[attr-defined]
-    sys.modules[name] = package
 
 
 class ContextNotInStore(Exception):
@@ -411,57 +347,3 @@ def default_store() -> ContextStore:
 @functools.lru_cache(maxsize=16)
 def _store_at(directory: str) -> ContextStore:
     return ContextStore.from_dir(directory)
-
-
-# --- `wallet contexts sync` helpers (pure) --------------------------------------------------
-
-
-def packaged_listing() -> str:
-    """The committed list of context URLs and sha256 (wallet/openbadges/contexts.tsv)."""
-    return Path(__file__).with_name("contexts.tsv").read_text(encoding="utf-8")
-
-
-def plan_sync(listing_tsv: str) -> list[tuple[str, str, str]]:
-    """Validate a listing (TSV text with columns url, file, sha256) → [(url, file, sha256)].
-
-    Raises ValueError naming the first bad line: only https URLs, plain file names (no directory,
-    no leading dot), lowercase hex sha256, no duplicate URL.
-    """
-    rows = list(csv.DictReader(io.StringIO(listing_tsv), delimiter="\t", quoting=csv.QUOTE_NONE))
-    if not rows or not {"url", "file", "sha256"} <= set(rows[0]):
-        raise ValueError("listing needs a header row with the columns url, file, sha256")
-    plan: list[tuple[str, str, str]] = []
-    urls: set[str] = set()
-    files: dict[str, str] = {}
-    for line, row in enumerate(rows, start=2):
-        url, name, sha = (
-            (row.get("url") or "").strip(),
-            (row.get("file") or "").strip(),
-            (row.get("sha256") or "").strip(),
-        )
-        if not url.startswith("https://") or any(c.isspace() for c in url):
-            raise ValueError(f"line {line}: url must be https: {url!r}")
-        if not _FILE_NAME.match(name) or name in (MANIFEST, ALIASES):
-            raise ValueError(f"line {line}: bad file name {name!r}")
-        if not _SHA256.match(sha):
-            raise ValueError(f"line {line}: bad sha256 {sha!r}")
-        if url in urls:
-            raise ValueError(f"line {line}: duplicate url {url}")
-        if files.get(name, sha) != sha:
-            raise ValueError(f"line {line}: file {name} listed with two sha256 values")
-        urls.add(url)
-        files[name] = sha
-        plan.append((url, name, sha))
-    return plan
-
-
-def verify_download(body: bytes, sha256: str) -> bool:
-    """True when the downloaded bytes are exactly the pinned ones."""
-    return hmac.compare_digest(hashlib.sha256(body).hexdigest(), sha256.strip().lower())
-
-
-def manifest_tsv(entries: Iterable[tuple[str, str, str]]) -> str:
-    """MANIFEST.tsv text (url, file, sha256) for a store filled by `wallet contexts sync`."""
-    lines = ["url\tfile\tsha256"]
-    lines += [f"{url}\t{name}\t{sha}" for url, name, sha in entries]
-    return "\n".join(lines) + "\n"

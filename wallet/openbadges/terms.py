@@ -207,7 +207,8 @@ def _read_aliases(doc: dict, store: Any) -> Reading:
 
 
 def _read_pyld(doc: dict, store: Any) -> Reading:
-    from .jsonld import JsonLdFailure, _pyld
+    from .jsonld import JsonLdFailure
+    from .pyld_import import pyld as _pyld
 
     warnings: list[dict] = []
     cleaned = _without_unknown_contexts(doc, store, warnings, 0)

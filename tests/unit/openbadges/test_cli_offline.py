@@ -128,7 +128,7 @@ def test_offline_commands_do_not_import_flask(factory, tmp_path):
 
 # The driver records who imports `requests` or the CLI's own network stack (wallet.http, SafeHttp):
 # neither may be imported for a badge that needs no fetch (pyld, which would import requests for its
-# default document loader, is imported without it: wallet/openbadges/jsonld.py `_pyld`).
+# default document loader, is imported without it: wallet/openbadges/pyld_import.py `pyld`).
 IMPORT_SPY = """
 import json, sys, traceback
 stacks = {}

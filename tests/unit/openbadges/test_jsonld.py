@@ -11,6 +11,7 @@ import pytest
 from pyld import jsonld as pyld_jsonld
 
 from wallet.openbadges import jsonld
+from wallet.openbadges.context_sync import manifest_tsv, packaged_listing, plan_sync, verify_download
 from wallet.openbadges.jsonld import (
     ContextNotInStore,
     ContextStore,
@@ -19,10 +20,6 @@ from wallet.openbadges.jsonld import (
     canonize,
     default_store,
     find_missing_context,
-    manifest_tsv,
-    packaged_listing,
-    plan_sync,
-    verify_download,
 )
 
 SHARED_CONTEXTS = Path(__file__).resolve().parents[3] / ".." / "shared" / "jsonld-contexts"
@@ -372,7 +369,8 @@ def test_importing_the_proof_modules_loads_neither_pyld_nor_requests():
 # Run in a fresh process: pyld is imported by the wallet's _pyld(), nothing else imports it first.
 FIRST_PYLD_IMPORT = """
 import json, sys
-from wallet.openbadges.jsonld import _pyld, canonize, default_store
+from wallet.openbadges.jsonld import canonize, default_store
+from wallet.openbadges.pyld_import import pyld as _pyld
 jsonld = _pyld()
 doc = {"@context": {"name": "https://schema.org/name"}, "@id": "https://a.example/x", "name": "Ana"}
 quads = canonize(doc, default_store())
