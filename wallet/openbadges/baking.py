@@ -21,7 +21,8 @@ CONTRACT (owned by the baking helper; the rest of the core codes against it):
 - `sniff_format(data: bytes) -> str`: "png" | "svg" | "gif" | "jpeg" | "webp" | "pdf" | "html" |
   "json" | "unknown" (magic bytes; SVG = `<svg` within the first KiB after the prolog).
 
-Formats: PNG in `baking_png` (chunk walker), SVG in `baking_svg` (defusedxml/expat, streaming),
+Formats: PNG in `baking_png` (chunk walker), SVG in `baking_svg` / `baking_svg_write`
+(defusedxml/expat, streaming),
 what they share in `baked` (limits, keywords, `Baked`);
 each is imported on first use, so reading a PNG never imports an XML parser.
 
@@ -222,7 +223,7 @@ def bake(image: bytes, payload: str) -> bytes:
         from .baking_png import bake_png
 
         return bake_png(image, encode_payload(payload), keyword)
-    from .baking_svg import bake_svg
+    from .baking_svg_write import bake_svg
 
     hosted_id = _hosted_id(doc) if kind == "json" and isinstance(doc, dict) else None
     return bake_svg(image, payload, keyword, kind, hosted_id, sniffed)
