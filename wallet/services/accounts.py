@@ -130,7 +130,7 @@ def register(session: Session, display_name: str, address: str, password: str, l
     try:
         session.flush()
         session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="account.registered"))
-        _send_confirmation(session, user, email)
+        send_confirmation(session, user, email)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -138,7 +138,7 @@ def register(session: Session, display_name: str, address: str, password: str, l
     return Registered(user.id)
 
 
-def _send_confirmation(session: Session, user: User, email: Email) -> None:
+def send_confirmation(session: Session, user: User, email: Email) -> None:
     """Queue the confirmation mail in the caller's transaction (the email row must be flushed)."""
     session.flush()
     token = mail_links.issue(session, "confirm", user.id, email.id)
@@ -301,56 +301,6 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
     session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="auth.password_changed"))
     session.commit()
     return user
-
-
-def add_email(session: Session, user: User, address: str) -> Email:
-    typed, key = normalize_address(address)
-    if any(e.normalized == key for e in user.emails):
-        raise AccountError("email_already_yours")
-    if len(user.emails) >= MAX_EMAILS:
-        raise AccountError("too_many_emails")
-    email = Email(address=typed, normalized=key, is_primary=False)
-    db.begin_write(session)
-    user.emails.append(email)
-    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="email.added"))
-    # An address confirmed by another account is refused at confirmation time, where the owner of
-    # the mailbox can recover it; saying so here would reveal that the address has an account.
-    _send_confirmation(session, user, email)
-    session.commit()
-    return email
-
-
-def resend_confirmation(session: Session, user: User, email_id: int) -> None:
-    email = _own_email(user, email_id)
-    if not email.confirmed:
-        db.begin_write(session)
-        _send_confirmation(session, user, email)
-        session.commit()
-
-
-def remove_email(session: Session, user: User, email_id: int) -> None:
-    email = _own_email(user, email_id)
-    if email.is_primary:
-        raise AccountError("cannot_remove_primary")
-    user.emails.remove(email)
-    session.add(AuditEvent(actor_id=user.id, subject_id=user.id, action="email.removed"))
-    session.commit()
-
-
-def make_primary(session: Session, user: User, email_id: int) -> None:
-    email = _own_email(user, email_id)
-    if not email.confirmed:
-        raise AccountError("email_not_confirmed")
-    for other in user.emails:
-        other.is_primary = other.id == email.id
-    session.commit()
-
-
-def _own_email(user: User, email_id: int) -> Email:
-    email = next((e for e in user.emails if e.id == email_id), None)
-    if email is None:
-        raise AccountError("not_found")
-    return email
 
 
 def set_locale(session: Session, user: User, locale: str) -> None:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
 from ..security import fresh_session, safe_next
-from ..services import accounts
+from ..services import account_emails, accounts
 from ..services.accounts import AccountError
 from .messages import account_error
 
@@ -36,7 +36,7 @@ def _render_error(code: str, status: int = 400):
 @bp.route("/adresses", methods=["POST"])
 def add_email():
     try:
-        email = accounts.add_email(get_session(), _user(), request.form.get("email", ""))
+        email = account_emails.add_email(get_session(), _user(), request.form.get("email", ""))
     except AccountError as err:
         return _render_error(err.code)
     flash(_("Nous avons envoyé un lien de confirmation à %(address)s.", address=email.address), "success")
@@ -46,7 +46,7 @@ def add_email():
 @bp.route("/adresses/renvoyer", methods=["POST"])
 def resend_confirmation():
     try:
-        accounts.resend_confirmation(get_session(), _user(), _int("email_id"))
+        account_emails.resend_confirmation(get_session(), _user(), _int("email_id"))
     except AccountError as err:
         return _render_error(err.code, 404 if err.code == "not_found" else 400)
     flash(_("Le lien de confirmation a été renvoyé."), "success")
@@ -56,7 +56,7 @@ def resend_confirmation():
 @bp.route("/adresses/retirer", methods=["POST"])
 def remove_email():
     try:
-        accounts.remove_email(get_session(), _user(), _int("email_id"))
+        account_emails.remove_email(get_session(), _user(), _int("email_id"))
     except AccountError as err:
         return _render_error(err.code, 404 if err.code == "not_found" else 400)
     flash(_("L'adresse a été retirée."), "success")
@@ -66,7 +66,7 @@ def remove_email():
 @bp.route("/adresses/principale", methods=["POST"])
 def make_primary():
     try:
-        accounts.make_primary(get_session(), _user(), _int("email_id"))
+        account_emails.make_primary(get_session(), _user(), _int("email_id"))
     except AccountError as err:
         return _render_error(err.code, 404 if err.code == "not_found" else 400)
     flash(_("Adresse principale changée."), "success")
