@@ -116,8 +116,8 @@ def test_badges_from_non_partners_are_listed_once(client, outbox):
 def groups(page: str) -> list[tuple[str, bool, list[str]]]:
     """(heading, folded, card names) of each group of the page, in page order."""
     found = []
-    for match in re.finditer(r'<(section|details) class="regional-group[^"]*"[^>]*>(.*?)</\1>', page, re.S):
-        heading = re.search(r"<h2[^>]*>(.*?)</h2>", match.group(2), re.S).group(1).strip()
+    for match in re.finditer(r'<(section|details) class="regional-group[^"]*"[^>]*>(.*?)</\1>', page, re.DOTALL):
+        heading = re.search(r"<h2[^>]*>(.*?)</h2>", match.group(2), re.DOTALL).group(1).strip()
         names = re.findall(r"<h3>(.*?)</h3>", match.group(2))
         folded = match.group(1) == "details" and " open" not in match.group(0).split(">", 1)[0]
         found.append((heading, folded, names))
