@@ -212,14 +212,17 @@ class ReferentialVersion(Base):
 # --- sharing (public pages for employers; claim evidence pages) -------------------------------------
 
 class Share(Base):
-    """A public link to one badge or a collection. Only the sha256 of the token is stored."""
+    """A public link to one badge or a collection. Pages are looked up by the sha256 of the token;
+    the token itself is kept only encrypted (`token_enc`, wallet/crypto.py), for its owner's pages."""
 
     __tablename__ = "shares"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # None: made before 0010
     kind: Mapped[str] = mapped_column(String(20), default="badge")  # badge | collection | evidence
+    purpose: Mapped[str] = mapped_column(String(20), default="")  # "" | linkedin (permanent, one per badge)
     label: Mapped[str] = mapped_column(String(200), default="")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -44,7 +44,7 @@ class _Nav(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "a" and self.current is not None:
-            where, href, current = self.current
+            where, _href, current = self.current
             self.links[where].append((self._text.strip(), current))
             self.current = None
         if tag == "nav" and self.where:
@@ -91,7 +91,7 @@ def test_secondary_pages_are_in_the_menu_and_marked_there(ana):
 def test_counsellor_tabs_start_with_their_learners(ana, app):
     set_role(app, "ana@example.org", "counsellor")
     nav = nav_of(ana.get("/conseiller/").text)
-    assert [name for name, _c in nav.links["tabbar"]][0] == "Mes apprenants"
+    assert nav.links["tabbar"][0][0] == "Mes apprenants"
     assert nav.links["tabbar"][0][1] == "page"
     assert "Mon accompagnement" not in [name for name, _c in nav.links["menu"]]
 

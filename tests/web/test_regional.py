@@ -53,7 +53,7 @@ def aligned_assertion(server, number: int, level: int = 1, **kwargs) -> str:
 
 def card(page: str, name: str) -> str:
     """The text of one regional card (tags removed)."""
-    start = page.index(f"<h2>{name}</h2>")
+    start = page.index(f"<h3>{name}</h3>")
     end = page.find('class="card regional-card', start)
     return re.sub(r"<[^>]+>", "", page[start:end if end != -1 else len(page)])
 
@@ -111,6 +111,54 @@ def test_badges_from_non_partners_are_listed_once(client, outbox):
     page = unescape(client.get("/badges-regionaux/").text)
     assert page.count("pas partenaire de la Région") == 1
     assert "Pas encore commencé" in card(page, "Communiquer — Je pratique")
+
+
+def groups(page: str) -> list[tuple[str, bool, list[str]]]:
+    """(heading, folded, card names) of each group of the page, in page order."""
+    found = []
+    for match in re.finditer(r'<(section|details) class="regional-group[^"]*"[^>]*>(.*?)</\1>', page, re.DOTALL):
+        heading = re.search(r"<h2[^>]*>(.*?)</h2>", match.group(2), re.DOTALL).group(1).strip()
+        names = re.findall(r"<h3>(.*?)</h3>", match.group(2))
+        folded = match.group(1) == "details" and " open" not in match.group(0).split(">", 1)[0]
+        found.append((heading, folded, names))
+    return found
+
+
+def test_claimable_first_then_in_progress_then_the_rest_folded(client, outbox, hosts):
+    one, _two = hosts
+    registered_user(client, outbox)
+    for number in range(1, 5):
+        upload(client, text=aligned_assertion(one, number, level=2))
+    found = groups(unescape(client.get("/badges-regionaux/").text))
+    assert [(heading, folded) for heading, folded, _names in found] == [
+        ("Vous pouvez le demander (1\u00a0badge)", False),
+        ("En cours (1\u00a0badge)", False),
+        ("Pas encore commencés (7\u00a0badges)", True),
+    ]
+    assert found[0][2] == ["Communiquer — Je pratique"]
+    assert found[1][2] == ["Communiquer — Je maîtrise"]
+    assert "Organiser — Je pratique" in found[2][2] and len(found[2][2]) == 7
+
+
+def test_a_claim_sent_moves_the_badge_to_in_progress(app, client, outbox, hosts):
+    from tests.web.accounts_helpers import post_form
+
+    app.config["CLAIM_FIRST_ATTEMPT"] = "worker"  # the claim stays sent, not yet issued
+    one, _two = hosts
+    registered_user(client, outbox)
+    for number in (1, 2):
+        upload(client, text=aligned_assertion(one, number))
+    assert post_form(client, "/demandes/nouvelle/communiquer-1", recipient="ana@example.org").status_code == 303
+    found = groups(unescape(client.get("/badges-regionaux/").text))
+    assert [heading for heading, _f, _n in found] == ["En cours (1\u00a0badge)",
+                                                      "Pas encore commencés (8\u00a0badges)"]
+    assert found[0][2] == ["Communiquer — Je pratique"]
+
+
+def test_nothing_started_shows_the_folded_group_open(client, outbox):
+    registered_user(client, outbox)
+    found = groups(unescape(client.get("/badges-regionaux/").text))
+    assert found == [("Pas encore commencés (9\u00a0badges)", False, found[0][2])] and len(found[0][2]) == 9
 
 
 def test_referential_load_command_and_regional_images(app, client, outbox):

@@ -12,7 +12,7 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from PIL import Image
@@ -118,29 +118,112 @@ def db(app, sql, **params):
 
 # --- the learner's side -------------------------------------------------------------------------
 
-def test_link_is_shown_once_with_qr_and_linkedin_and_only_its_hash_is_stored(alice, app, factory, host):
+def test_link_stays_on_its_page_stored_encrypted_and_looked_up_by_hash(alice, app, factory, host):
     badge_id = import_hosted(alice, factory, host)
     path, created = create_link(alice, [badge_id], label="Pour la boulangerie Dupont", expiry="7j")
     token = path.rsplit("/", 1)[1]
     assert len(token) >= 43  # token_urlsafe(32): 256 bits
     page = unescape(created.text)
     assert 'src="data:image/svg+xml;base64,' in created.text and "QR code" in page
-    assert "Copiez ce lien maintenant" in page
-    linkedin = next(u for u in link_targets(page) if u.startswith("https://www.linkedin.com/profile/add?"))
-    query = parse_qs(urlsplit(linkedin).query)
-    assert query["startTask"] == ["CERTIFICATION_NAME"] and query["name"] == ["Premiers secours"]
-    assert query["organizationName"] == ["Organisme Formation"] and query["certUrl"] == [BASE + path]
-    assert "issueYear" in query and "issueMonth" in query
     assert f"/badges/{badge_id}/telecharger" in page  # the owner's baked download
-    [(stored, expires, created_at)] = db(app, "SELECT token_hash, expires_at, created_at FROM shares WHERE id = 9201")
+    [(stored, enc, expires, created_at)] = db(
+        app, "SELECT token_hash, token_enc, expires_at, created_at FROM shares WHERE id = 9201")
     assert stored == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in json.dumps([str(r) for r in db(app, "SELECT * FROM shares")])
+    assert token not in json.dumps([str(r) for r in db(app, "SELECT * FROM shares")])  # only encrypted
+    from wallet import crypto
+
+    assert crypto.decrypt(app, enc) == token
     assert str(expires)[:10] == str(datetime.fromisoformat(str(created_at)) + timedelta(days=7))[:10]
+    # The same page, later, still shows the link, its QR code and the ways to send it.
     again = unescape(alice.get("/partages/9201/lien").text)
-    assert token not in again and "créez-en un nouveau" in again
+    assert f'value="{BASE}{path}"' in again and 'data-copy="share-url"' in again
+    assert "sms:?&body=" + quote(f"Mes badges vérifiés : {BASE}{path}", safe="") in again
+    mailto = next(u for u in link_targets(again) if u.startswith("mailto:"))
+    assert parse_qs(urlsplit(mailto).query)["subject"] == ["Mes badges vérifiés"]
+    assert BASE + path in parse_qs(urlsplit(mailto).query)["body"][0]
+    assert f'data-share-url="{BASE}{path}"' in again
     listing = unescape(alice.get("/partages/").text)
     assert "Pour la boulangerie Dupont" in listing and "Actif" in listing and "Pas encore consulté" in listing
-    assert token not in listing
+    assert "/partages/9201/lien" in listing and token not in listing
+    qr = alice.get("/partages/9201/qr-code.png")
+    assert qr.status_code == 200 and qr.mimetype == "image/png" and "attachment" in qr.headers["Content-Disposition"]
+    # A withdrawn link is not shown any more.
+    post_form(alice, "/partages/", "/partages/9201/desactiver")
+    gone = unescape(alice.get("/partages/9201/lien").text)
+    assert token not in gone and "Ce lien est désactivé" in gone
+    assert alice.get("/partages/9201/qr-code.png").status_code == 404
+
+
+def test_a_share_made_before_tokens_were_kept_says_so(alice, app, factory, host):
+    badge_id = import_hosted(alice, factory, host)
+    path, _created = create_link(alice, [badge_id])
+    db(app, "UPDATE shares SET token_enc = NULL WHERE id = 9201")  # as migration 0010 leaves old rows
+    page = unescape(alice.get("/partages/9201/lien").text)
+    assert path.rsplit("/", 1)[1] not in page
+    assert "il ne peut plus être affiché" in page and "/partages/nouveau?depuis=9201" in page
+    assert alice.get("/partages/9201/qr-code.png").status_code == 404
+    assert employer(app).get(path).status_code == 200  # the old link itself still works
+
+
+def test_a_tampered_or_foreign_encrypted_token_is_never_shown(alice, app, factory, host):
+    from wallet import crypto
+
+    badge_id = import_hosted(alice, factory, host)
+    create_link(alice, [badge_id])
+    create_link(alice, [badge_id])
+    [(other_enc,)] = db(app, "SELECT token_enc FROM shares WHERE id = 9202")
+    db(app, "UPDATE shares SET token_enc = :enc WHERE id = 9201", enc=other_enc)
+    page = unescape(alice.get("/partages/9201/lien").text)
+    assert crypto.decrypt(app, other_enc) not in page and "il ne peut plus être affiché" in page
+
+
+def test_linkedin_gets_a_permanent_link_of_its_own(alice, app, factory, host):
+    badge_id = import_hosted(alice, factory, host)
+    path, created = create_link(alice, [badge_id], expiry="30j")
+    page = unescape(created.text)
+    assert "LinkedIn garde le lien d'une certification pour toujours" in page
+    assert not any(u.startswith("https://www.linkedin.com/") for u in link_targets(page))  # not this 30-day link
+    r = post_form(alice, "/partages/9201/lien", f"/partages/linkedin/{badge_id}")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/lien#linkedin")
+    share_id = int(r.headers["Location"].split("/")[-2])
+    own = unescape(alice.get(r.headers["Location"]).text)
+    assert "Lien permanent pour LinkedIn" in own and "Il n'a pas de date de fin" in own
+    linkedin = next(u for u in link_targets(own) if u.startswith("https://www.linkedin.com/profile/add?"))
+    query = parse_qs(urlsplit(linkedin).query)
+    assert query["startTask"] == ["CERTIFICATION_NAME"] and query["name"] == ["Premiers secours"]
+    assert query["organizationName"] == ["Organisme Formation"]
+    assert "issueYear" in query and "issueMonth" in query
+    cert = query["certUrl"][0]
+    assert cert.startswith(BASE + "/p/") and cert != BASE + path
+    assert f'value="{cert}"' in own  # the page's own link is that permanent link
+    [(expires, purpose)] = db(app, "SELECT expires_at, purpose FROM shares WHERE id = :i", i=share_id)
+    assert expires is None and purpose == "linkedin"
+    assert db(app, "SELECT token_hash FROM shares WHERE id = :i", i=share_id) == [
+        (hashlib.sha256(cert.rsplit("/", 1)[1].encode()).hexdigest(),)]
+    assert employer(app).get(cert[len(BASE):]).status_code == 200
+    # Asked again, the same permanent link; the 30-day share's page now links LinkedIn straight to it.
+    again = post_form(alice, "/partages/9201/lien", f"/partages/linkedin/{badge_id}")
+    assert again.headers["Location"] == r.headers["Location"]
+    page = unescape(alice.get("/partages/9201/lien").text)
+    linkedin = next(u for u in link_targets(page) if u.startswith("https://www.linkedin.com/profile/add?"))
+    assert parse_qs(urlsplit(linkedin).query)["certUrl"] == [cert]
+    assert "Lien permanent pour LinkedIn" in unescape(alice.get("/partages/").text)
+    # Revoked, it stops working; the next request makes a new one.
+    post_form(alice, "/partages/", f"/partages/{share_id}/desactiver")
+    assert employer(app).get(cert[len(BASE):]).status_code == 404
+    third = post_form(alice, "/partages/9201/lien", f"/partages/linkedin/{badge_id}")
+    assert third.headers["Location"] != r.headers["Location"]
+
+
+def test_linkedin_link_only_for_my_matched_badges(alice, app, outbox, factory, host):
+    other = import_hosted(alice, factory, host, recipient=factory.recipient("quelqu.un@ailleurs.example", hashed=False))
+    assert post_form(alice, "/partages/", f"/partages/linkedin/{other}").status_code == 404
+    mine = import_hosted(alice, factory, host, path="/assertions/2")
+    assert alice.post(f"/partages/linkedin/{mine}").status_code == 400  # CSRF
+    logout(alice)
+    registered_user(alice, outbox, email="bob@example.org", name="Bob")
+    assert post_form(alice, "/partages/", f"/partages/linkedin/{mine}").status_code == 404
+    assert db(app, "SELECT count(*) FROM shares WHERE purpose = 'linkedin'") == [(0,)]
 
 
 def test_badge_detail_offers_sharing_only_for_matched_badges(alice, factory, host):
@@ -169,7 +252,7 @@ def test_create_share_service_validates(alice, app, factory, host):
     mine = import_hosted(alice, factory, host)
     other = import_hosted(alice, factory, host, path="/assertions/2",
                           recipient=factory.recipient("quelqu.un@ailleurs.example", hashed=False))
-    with new_session(app) as session:
+    with app.app_context(), new_session(app) as session:
         user = session.get(User, 4712)
         filler = session.get(User, 4711)
         for ids_, kwargs, code in [([], {}, "no_badges"), ([other], {}, "not_matched"), ([8100], {}, "not_found"),
@@ -267,7 +350,7 @@ def test_nothing_private_leaks_on_public_responses(alice, app, factory, host):
         "image": visitor.get(path + "/badges/1/image").data,
         "recipient": visitor.post(path + "/badges/1/destinataire",
                                   data={"csrf_token": csrf_from(page.text), "email": EMAIL}).data,
-        "qr": alice.get("/partages/9201/lien").data,  # already shown once: no token, no PII either
+        "qr": alice.get("/partages/9201/lien").data,  # the owner's page: no address of hers either
     }
     digest = hash_identity(EMAIL.lower(), SALT).split("$", 1)[1]
     for name, body in responses.items():
@@ -470,7 +553,7 @@ def test_evidence_page_says_when_it_was_withdrawn(alice, app, factory, host):
     from wallet.services import sharing
 
     badge_id = import_hosted(alice, factory, host)
-    with new_session(app) as session:
+    with app.app_context(), new_session(app) as session:
         share, token = sharing.create_share(session, session.get(User, 4712), [badge_id], kind="evidence",
                                             label="Compétences numériques")
     visitor = employer(app)

@@ -13,7 +13,6 @@ deliver_due    (worker) leases due outbox rows, sends them to the issuer backend
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import secrets
@@ -30,7 +29,7 @@ from .. import db, mail
 from ..badge_claim.model import ClaimRequest, DeliveryResult, Evidence
 from ..models import ACTIVE_CLAIM_STATES, Badge, Claim, Outbox, Share, ShareItem, User, utcnow
 from . import badges as badges_service
-from . import referentials
+from . import referentials, sharing
 
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=5)
@@ -115,8 +114,8 @@ def submit_claim(session: Session, user: User, regional_key: str, recipient_emai
         session.rollback()
         raise ClaimError("not_eligible", state=result.state)
     supporting = _supporting_badges(session, user, result)
-    token = secrets.token_urlsafe(32)
-    share = Share(owner_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), kind="evidence",
+    token, token_hash, token_enc = sharing.new_token(app.config)
+    share = Share(owner_id=user.id, token_hash=token_hash, token_enc=token_enc, kind="evidence",
                   label=result.name("fr"))
     share.items = [ShareItem(badge_id=b.id, position=i) for i, b in enumerate(supporting)]
     session.add(share)

@@ -158,7 +158,8 @@ def export_document(session: Session, user: User, now: datetime | None = None) -
             "created_at": _iso(d.created_at), "confirmed_at": _iso(d.confirmed_at),
             "dismissed_at": _iso(d.dismissed_at),
         } for d in drafts],
-        # Tokens are not stored (only their hash): the links themselves cannot be exported.
+        # Never the links themselves (an export file passed around would open them): the learner
+        # sees each link on its page in « Mes partages ».
         "share_links": [{
             "kind": s.kind, "label": s.label, "created_at": _iso(s.created_at), "expires_at": _iso(s.expires_at),
             "withdrawn_at": _iso(s.revoked_at), "views": s.view_count, "last_viewed_at": _iso(s.last_viewed_at),

@@ -2,18 +2,25 @@
 
 CONTRACT (stable; the claim feature relies on it):
 - `create_share(session, user, badge_ids, *, kind="badge"|"collection"|"evidence", label="",
-  expires_in=None|timedelta, now=None) -> tuple[Share, str]` — validates ownership and matching,
-  commits, and returns the share with its token. The token (`secrets.token_urlsafe(32)`, 256 bits)
-  exists only in that return value: the database keeps its sha256 (`Share.token_hash`).
+  expires_in=None|timedelta, now=None, purpose="") -> tuple[Share, str]` — validates ownership and
+  matching, commits, and returns the share with its token (`secrets.token_urlsafe(32)`, 256 bits).
+  The database keeps its sha256 (`Share.token_hash`, the only thing a public page is looked up by)
+  and the token encrypted with WALLET_TOKEN_KEYS (`Share.token_enc`), which `owner_token` reads
+  back for the owner's own pages (link, QR code, LinkedIn) at any time.
   Raises `SharingError(code)`; codes: `no_badges`, `too_many`, `not_found` (a badge is not the
   user's), `not_matched` (a badge is not addressed to a confirmed identity — DESIGN.md §6),
   `one_badge_only` (kind "badge" with several badges), `bad_kind`, `bad_expiry`.
+- `owner_token(share, config=None) -> str | None` — the token of a share (the caller has checked
+  ownership), or None for a share made before tokens were kept (or a key since removed).
+- `linkedin_share(session, user, badge_id, now=None) -> Share` — the badge's permanent link for
+  LinkedIn (purpose "linkedin", no expiry, revocable): the active one, or a new one.
 - `public_url(token, base_url=None) -> str` — BASE_URL + "/p/<token>".
 - `revoke_share(session, user, share_id, now=None) -> bool` — False when it is not the user's share.
 - `share_for_token(session, token, now=None) -> Share | None` — the active share, or None (unknown,
   revoked or expired). `lookup(session, token, now)` also says why (`state`).
 
-Privacy (SECURITY.md T51–T53): only sha256(token) is looked up, through the unique index; the
+Privacy (SECURITY.md T51–T53): only sha256(token) is looked up, through the unique index (the
+encrypted copy is never searched, and is decrypted only for the owner); the
 public originals (baked image, OB 3.0 JSON) are offered only when the recipient identity is hashed
 and the bytes hold none of the owner's addresses; displayed images carry no baked badge.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import io
 import json
 import re
@@ -36,11 +44,13 @@ from urllib.parse import urlencode
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, defer, joinedload
 
+from .. import crypto
 from ..models import Badge, Email, Share, ShareItem, User, utcnow
 from ..openbadges.baking import unbake
 from ..openbadges.identity import identity_matches
 
 KINDS = ("badge", "collection", "evidence")
+PURPOSES = ("", "linkedin")
 MAX_BADGES = 50
 MAX_LABEL = 200
 # The choices offered on the form: code → lifetime (None = never expires).
@@ -73,9 +83,39 @@ def hash_token(token: str) -> str:
 
 # ------------------------------------------------------------------------------------ learner side
 
+def new_token(config=None) -> tuple[str, str, str]:
+    """(token, its sha256, its encrypted copy) for a new public link."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token), crypto.encrypt(_config(config), token)
+
+
+def _config(config):
+    if config is not None:
+        return config
+    from flask import current_app
+
+    return current_app.config
+
+
+def owner_token(share: Share, config=None) -> str | None:
+    """The share's token for its owner's pages; None when it was never kept (shares made before
+    migration 0010) or cannot be decrypted any more (a key removed from WALLET_TOKEN_KEYS)."""
+    if not share.token_enc:
+        return None
+    try:
+        token = crypto.decrypt(_config(config), share.token_enc)
+    except crypto.TokenDecryptError:
+        return None
+    # Belt and braces: the encrypted copy must name this very share.
+    return token if hmac.compare_digest(hash_token(token), share.token_hash) else None
+
+
 def create_share(session: Session, user: User, badge_ids, *, kind: str = "badge", label: str = "",
-                 expires_in: timedelta | None = None, now: datetime | None = None) -> tuple[Share, str]:
+                 expires_in: timedelta | None = None, now: datetime | None = None,
+                 purpose: str = "") -> tuple[Share, str]:
     """Make a share link for the user's own matched badges; commit; return (share, token)."""
+    if purpose not in PURPOSES:
+        raise SharingError("bad_kind")
     if kind not in KINDS:
         raise SharingError("bad_kind")
     ids: list[int] = []
@@ -100,14 +140,38 @@ def create_share(session: Session, user: User, badge_ids, *, kind: str = "badge"
     if not all(found[i].matched for i in ids):
         raise SharingError("not_matched")
     moment = now or utcnow()
-    token = secrets.token_urlsafe(32)
-    share = Share(owner_id=user.id, token_hash=hash_token(token), kind=kind,
+    token, token_hash, token_enc = new_token()
+    share = Share(owner_id=user.id, token_hash=token_hash, token_enc=token_enc, kind=kind, purpose=purpose,
                   label=(label or "").strip()[:MAX_LABEL], created_at=moment,
                   expires_at=moment + expires_in if expires_in is not None else None)
     share.items = [ShareItem(badge_id=badge_id, position=index) for index, badge_id in enumerate(ids, start=1)]
     session.add(share)
     session.commit()
     return share, token
+
+
+def linkedin_share(session: Session, user: User, badge_id: int, now: datetime | None = None) -> Share:
+    """The badge's permanent link for a LinkedIn certification: LinkedIn keeps a certification's
+    URL for good, so it must not point at a link that expires. One active per badge; revocable
+    like any other (a new one is made the next time)."""
+    existing = linkedin_shares(session, user, [badge_id]).get(badge_id)
+    if existing is not None and state_of(existing, now) == "active":
+        return existing
+    share, _token = create_share(session, user, [badge_id], kind="badge", now=now,
+                                 purpose="linkedin")
+    return share
+
+
+def linkedin_shares(session: Session, user: User, badge_ids) -> dict[int, Share]:
+    """badge id → its active (not revoked) LinkedIn link, for the given badges of the user."""
+    ids = [int(i) for i in badge_ids]
+    if not ids:
+        return {}
+    stmt = (select(ShareItem.badge_id, Share).join(Share, Share.id == ShareItem.share_id)
+            .where(Share.owner_id == user.id, Share.purpose == "linkedin", Share.revoked_at.is_(None),
+                   ShareItem.badge_id.in_(ids))
+            .order_by(Share.id))
+    return {badge_id: share for badge_id, share in session.execute(stmt)}
 
 
 def public_url(token: str, base_url: str | None = None) -> str:
@@ -394,12 +458,14 @@ def qr_svg_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def qr_png_data_uri(url: str) -> str:
+def qr_png(url: str) -> bytes:
+    """A QR code of `url` as a PNG (to download and print)."""
     import segno
 
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="png", scale=10, border=2)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+    return out.getvalue()
+
 
 
 # ------------------------------------------------------------------------------- preview (OG card)

@@ -68,8 +68,46 @@ def index():
             "image": result.badge.image,
             "claim": claims.get(result.id),
         })
-    return render_template("regional/index.html", cards=cards, general=list(general.values()),
-                           referential=referential, lang=lang, claim_status=claim_status)
+    return render_template("regional/index.html", cards=cards, groups=group_cards(cards),
+                           general=list(general.values()), referential=referential, lang=lang,
+                           claim_status=claim_status)
+
+
+# The page's groups, in this order: what the learner can claim now first, then what is under way,
+# then the rest folded. (key, folded)
+GROUPS = (("claimable", False), ("in_progress", False), ("obtained", True), ("not_started", True))
+
+
+def _group_title(key: str, num: int) -> str:
+    if key == "claimable":
+        return ngettext("Vous pouvez le demander (%(num)s badge)", "Vous pouvez les demander (%(num)s badges)", num)
+    if key == "in_progress":
+        return ngettext("En cours (%(num)s badge)", "En cours (%(num)s badges)", num)
+    if key == "obtained":
+        return ngettext("Obtenu (%(num)s badge)", "Obtenus (%(num)s badges)", num)
+    return ngettext("Pas encore commencé (%(num)s badge)", "Pas encore commencés (%(num)s badges)", num)
+
+
+def _group_of(card: dict) -> str:
+    state = card["result"].state
+    if state == "eligible":
+        # A claim already sent is under way, not something left to do.
+        return "in_progress" if card["claim"] is not None else "claimable"
+    return state
+
+
+def group_cards(cards: list[dict]) -> list[dict]:
+    """Non-empty groups of cards (referential order inside each). When nothing is claimable or under
+    way, the first folded group is shown open, so the page never looks empty."""
+    groups = []
+    for key, folded in GROUPS:
+        members = [card for card in cards if _group_of(card) == key]
+        if members:
+            groups.append({"key": key, "title": _group_title(key, len(members)), "cards": members,
+                           "folded": folded})
+    if groups and all(group["folded"] for group in groups):
+        groups[0]["open"] = True
+    return groups
 
 
 def _text(value, lang: str) -> str:

@@ -1,12 +1,15 @@
 """Sharing: the learner's share links (one badge or a collection), their QR codes, revocation.
 
-A link's token is shown once, right after it is made (only its sha256 is stored): the creation
-handler keeps it in the learner's session for the one page that shows it, then forgets it.
+A link's page (`/partages/<id>/lien`) shows it at any time: the token is kept encrypted for its
+owner (services/sharing.py `owner_token`); links made before that say they cannot be shown again.
+LinkedIn certifications point at a separate permanent link per badge (`linkedin`).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -35,7 +38,6 @@ EXPIRY_LABELS = [
 KIND_LABELS = {"badge": _l("Un badge"), "collection": _l("Une sélection de badges"),
                "evidence": _l("Preuves d'une demande de badge régional")}
 STATE_LABELS = {"active": (_l("Actif"), "ok"), "revoked": (_l("Désactivé"), "err"), "expired": (_l("Expiré"), "warn")}
-PENDING = "share_token"  # session key: the token of the share just made, shown once
 
 
 def _user():
@@ -80,35 +82,88 @@ def new():
     if expiry not in sharing.EXPIRY_CHOICES:
         return _form(selected, label, expiry, str(ERRORS["bad_expiry"]), 400)
     try:
-        share, token = sharing.create_share(get_session(), _user(), selected,
+        share, _token = sharing.create_share(get_session(), _user(), selected,
                                             kind="badge" if len(selected) == 1 else "collection",
                                             label=label, expires_in=sharing.EXPIRY_CHOICES[expiry])
     except sharing.SharingError as err:
         message = ERRORS.get(err.code, _("Ce lien n'a pas pu être créé. Réessayez."))
         return _form(selected, label, expiry, str(message), 400)
-    session[PENDING] = {"id": share.id, "token": token}
     return redirect(url_for("shares.created", share_id=share.id))
+
+
+def _owned(share_id: int):
+    share = sharing.get_owned_share(get_session(), _user(), share_id)
+    if share is None:
+        abort(404)
+    return share
 
 
 @bp.route("/<int:share_id>/lien")
 def created(share_id: int):
-    share = sharing.get_owned_share(get_session(), _user(), share_id)
-    if share is None:
-        abort(404)
-    pending = session.get(PENDING) or {}
-    token = pending.get("token") if pending.get("id") == share.id else None
-    if token:
-        session.pop(PENDING, None)
-    links = []
+    """The share's own page: its link, QR code, ways to send it and LinkedIn, at any time."""
+    share = _owned(share_id)
+    state = sharing.state_of(share)
+    token = sharing.owner_token(share) if state == "active" else None
     url = sharing.public_url(token) if token else None
-    if token:
-        for item in share.items:
-            cert_url = url if share.kind == "badge" else f"{url}/badges/{item.position}"
-            links.append({"badge": item.badge, "linkedin": sharing.linkedin_url(item.badge, cert_url)})
-    return render_template("shares/created.html", share=share, url=url, links=links,
-                           qr_svg=sharing.qr_svg_data_uri(url) if url else None,
-                           qr_png=sharing.qr_png_data_uri(url) if url else None,
-                           state=sharing.state_of(share))
+    context = {"share": share, "state": state, "url": url, "links": [], "kind_labels": KIND_LABELS,
+               "state_labels": STATE_LABELS, "has_token": bool(share.token_enc)}
+    if url:
+        context.update(qr_svg=sharing.qr_svg_data_uri(url), links=_linkedin_links(share, url),
+                       **_send_links(url))
+    return render_template("shares/created.html", **context)
+
+
+def _send_links(url: str) -> dict[str, str]:
+    """The texts and addresses for the phone's share sheet, an SMS and an e-mail (no script needed)."""
+    name = _user().display_name
+    text = _("Mes badges vérifiés : %(url)s", url=url)
+    subject = _("Mes badges vérifiés")
+    body = _("Bonjour,\n\nVoici le lien vers mes badges, vérifiés :\n%(url)s\n\n%(name)s", url=url, name=name)
+    return {"share_text": _("Mes badges vérifiés"), "share_title": subject,
+            "sms_href": "sms:?&body=" + quote(text, safe=""),
+            "mailto_href": "mailto:?subject=" + quote(subject, safe="") + "&body=" + quote(body, safe="")}
+
+
+def _linkedin_links(share, url: str) -> list[dict]:
+    """Per badge: its LinkedIn link when it has a permanent one (this share, if it is that link)."""
+    if share.kind == "evidence":
+        return []
+    user = _user()
+    permanent = sharing.linkedin_shares(get_session(), user, [item.badge_id for item in share.items])
+    links = []
+    for item in share.items:
+        own = share if share.purpose == "linkedin" else permanent.get(item.badge_id)
+        own_token = token_url = None
+        if own is not None:
+            own_token = sharing.owner_token(own)
+            token_url = sharing.public_url(own_token) if own_token else None
+        links.append({"badge": item.badge, "permanent": own if token_url else None,
+                      "linkedin": sharing.linkedin_url(item.badge, token_url) if token_url else None})
+    return links
+
+
+@bp.route("/<int:share_id>/qr-code.png")
+def qr_png(share_id: int):
+    share = _owned(share_id)
+    token = sharing.owner_token(share) if sharing.state_of(share) == "active" else None
+    if token is None:
+        abort(404)
+    response = current_app.response_class(sharing.qr_png(sharing.public_url(token)), mimetype="image/png")
+    response.headers["Content-Disposition"] = 'attachment; filename="qr-code-badges.png"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/linkedin/<int:badge_id>", methods=["POST"])
+def linkedin(badge_id: int):
+    """Make (or reuse) the badge's permanent link and show it, with LinkedIn's "add a certification"
+    filled in with it. (Not a redirect to LinkedIn: the CSP's form-action forbids leaving from a form.)"""
+    try:
+        share = sharing.linkedin_share(get_session(), _user(), badge_id)
+    except sharing.SharingError:
+        abort(404)
+    flash(_("Le lien permanent de ce badge est prêt : touchez « Ajouter à mon profil LinkedIn »."), "success")
+    return redirect(url_for("shares.created", share_id=share.id, _anchor="linkedin"), code=303)
 
 
 @bp.route("/<int:share_id>/desactiver", methods=["POST"])
