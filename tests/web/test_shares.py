@@ -157,7 +157,7 @@ def test_link_stays_on_its_page_stored_encrypted_and_looked_up_by_hash(alice, ap
 def test_a_share_made_before_tokens_were_kept_says_so(alice, app, factory, host):
     badge_id = import_hosted(alice, factory, host)
     path, _created = create_link(alice, [badge_id])
-    db(app, "UPDATE shares SET token_enc = NULL WHERE id = 9201")  # as migration 0010 leaves old rows
+    db(app, "UPDATE shares SET token_enc = NULL WHERE id = 9201")  # as migration 0012 leaves old rows
     page = unescape(alice.get("/partages/9201/lien").text)
     assert path.rsplit("/", 1)[1] not in page
     assert "il ne peut plus être affiché" in page and "/partages/nouveau?depuis=9201" in page

@@ -99,7 +99,7 @@ def _config(config):
 
 def owner_token(share: Share, config=None) -> str | None:
     """The share's token for its owner's pages; None when it was never kept (shares made before
-    migration 0010) or cannot be decrypted any more (a key removed from WALLET_TOKEN_KEYS)."""
+    migration 0012) or cannot be decrypted any more (a key removed from WALLET_TOKEN_KEYS)."""
     if not share.token_enc:
         return None
     try:
