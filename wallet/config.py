@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "UNLOCK_MAX_AGE": 3600,
     "REVERIFY_MAX_AGE_DAYS": 7,
     "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,  # 20 files × 2 MiB + form overhead
+    "TIMEZONE": "Europe/Paris",  # the Region's: every date a page shows is in it (wallet/formatting.py)
 }
 
 # Keys whose environment value is parsed as an int / bool.
@@ -134,7 +135,18 @@ def validate(config: dict[str, Any]) -> None:
     if config.get("MAIL_SERVER") and config.get("MAIL_BACKEND") == "console":
         # Setting an SMTP server is enough to send real mail.
         config["MAIL_BACKEND"] = "smtp"
+    _validate_timezone(config)
     _validate_issuer(config, production)
+
+
+def _validate_timezone(config: dict[str, Any]) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(config.get("TIMEZONE") or ""))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"WALLET_TIMEZONE must be an IANA time zone such as Europe/Paris, "
+                          f"not {config.get('TIMEZONE')!r}.") from None
 
 
 ISSUER_BACKENDS = ("builtin", "obf", "badgr")

@@ -49,11 +49,9 @@ def domain(url: str | None) -> str:
 
 
 def init_app(app) -> None:
-    from flask_babel import format_date, format_datetime
+    from . import formatting
 
-    app.jinja_env.filters["format_date"] = lambda value: format_date(value, "long") if value else ""
-    app.jinja_env.filters["format_date_short"] = lambda value: format_date(value, "medium") if value else ""
-    app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "long") if value else ""
+    formatting.init_app(app)  # format_date, format_date_short, format_datetime, format_time, format_number
     app.jinja_env.filters["markdown"] = markdown
     app.jinja_env.filters["fromjson"] = lambda text: json.loads(text or "{}")
     app.jinja_env.filters["safe_url"] = safe_url

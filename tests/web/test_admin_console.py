@@ -86,8 +86,8 @@ def test_the_dashboard_shows_figures_and_the_builtin_issuer(app, admin, outbox):
     learner = app.test_client()
     registered_user(learner, outbox)
     page = unescape(admin.get("/admin/tableau-de-bord").text)
-    assert re.search(r'<span class="console-figure">1</span> apprenant·es', page)
-    assert re.search(r'<span class="console-figure">1</span> administrateur·rices', page)
+    assert re.search(r'<span class="console-figure">1</span> titulaire d.un portefeuille', page)
+    assert re.search(r'<span class="console-figure">1</span> membre de l.équipe régionale', page)
     assert BASE + "/issuers/region" in page and "WALLET_ISSUER=builtin" in page
     assert "<script" not in page and 'class="console-bar-fill"' in page
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, plain
 from tests.fakes.badges import BadgeFactory
 from tests.fakes.badgr_backpack import BadgrBackpack
 from tests.fakes.partner import FakePartner
@@ -212,7 +212,7 @@ def _admin(app, outbox):
 def test_badgr_journey_connect_sync_names_then_disconnect(app, learner, outbox, badgr):
     admin = _admin(app, outbox)
     assert post_form(admin, "/admin/sacs-a-badges", base_url=badgr.origin).status_code == 302
-    page = unescape(admin.get("/admin/sacs-a-badges").text)
+    page = plain(unescape(admin.get("/admin/sacs-a-badges").text))
     assert "« Badgr » est enregistré" in page
     assert "ne permet pas de retirer un accès à distance" in page
     hosted = [badgr.award(name) for name in ("Premiers secours", "Accueil du public")]
@@ -254,7 +254,7 @@ def test_an_unreadable_badgr_page_is_shown_to_the_learner_and_the_admin(app, lea
     assert "ne sait pas lire" in text and "0 badge importé" in text
     page = unescape(learner.get("/connexions/").text)
     assert "Connecté" in page and "ne sait pas lire" in page and "nous réessaierons après" in page
-    admin_page = unescape(admin.get("/admin/sacs-a-badges").text)
+    admin_page = plain(unescape(admin.get("/admin/sacs-a-badges").text))
     assert "1 en échec de synchronisation" in admin_page
     assert "clés reçues : data, status" in admin_page and "Dernier problème" in admin_page
 

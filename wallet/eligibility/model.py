@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..typography import french_spacing
+
 RULE_KINDS = ("count", "all_of", "any_of", "n_of")
 COMPOSITE_KINDS = ("all_of", "any_of", "n_of")
 
@@ -33,7 +35,7 @@ class Text:
     def get(self, lang: str = "fr") -> str:
         if lang.lower().startswith("en") and self.en:
             return self.en
-        return self.fr
+        return french_spacing(self.fr)
 
 
 @dataclass(frozen=True, slots=True)

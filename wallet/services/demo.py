@@ -140,7 +140,7 @@ def baked_badge(app: Flask, partner_key: str, slug: str, email: str, now: dateti
                             "identityHash": hash_identity(email.lower(), salt), "salt": salt}],
             "achievement": {"id": entry.id, "type": ["Achievement"], "name": entry.name or slug,
                             "description": f"Badge de démonstration de {partner.name}.",
-                            "criteria": {"narrative": "Badge de démonstration : il ne certifie rien."}}},
+                            "criteria": {"narrative": "Badge de démonstration\u00a0: il ne certifie rien."}}},
     }
     signed = sign_data_integrity(credential, key, issuer_id + "#key-1", _iso(moment - timedelta(minutes=1)),
                                  default_store())

@@ -1,0 +1,151 @@
+"""Every page, with data in it, in French and in English (tests/web/filled_site.py walks every GET
+route as an employer, the learner, the counsellor and the admin see it, error pages included):
+
+- dates are written for a person: no ISO timestamp, no UTC offset (T-dates below);
+- no format placeholder is left unfilled ({base_url}, %(name)s);
+- French punctuation: a no-break space before « ; : ? ! » and inside « » ;
+- the words of the glossary (wallet/glossary.py): no jargon, no median point, no raw key.
+
+What is read is what a person reads or hears: the text of the page (not scripts or styles) and the
+attributes shown or spoken (alt, title, aria-label, placeholder, data-label shown by the CSS on a
+phone). URLs and e-mail addresses are left out: they are addresses, not sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.fakes.server import FakeServer
+from tests.web.filled_site import NEW_YEAR, SUMMER_EVENING, fill, walk
+from tests.web.test_regional import regional_config
+
+SPOKEN_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder", "data-label", "aria-description")
+NOT_READ = {"script", "style", "template"}
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?![\d-])")
+ISO_TIME = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b|\b\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})")
+UTC_OFFSET = re.compile(r"\b(?:UTC|GMT)\b|[+\-−]\d{2}:?\d{2}\b")
+FRENCH_SPACING = re.compile(r" [:;!?]|« | »")
+ADDRESS = re.compile(r"\S*://\S*|\S+@\S+")
+
+
+class _Reader(HTMLParser):
+    """The text a person reads or hears on a page, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in NOT_READ:
+            self._skip += 1
+        for name, value in attrs:
+            if name in SPOKEN_ATTRIBUTES and value:
+                self.parts.append(value)
+        if tag == "input":
+            kind = dict(attrs).get("type", "")
+            if kind in ("submit", "button") and dict(attrs).get("value"):
+                self.parts.append(dict(attrs)["value"])
+
+    def handle_endtag(self, tag):
+        if tag in NOT_READ and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data)
+
+
+def read(html: str) -> list[str]:
+    """The page's texts, URLs and addresses taken out."""
+    reader = _Reader()
+    reader.feed(html)
+    return [ADDRESS.sub(" ", part) for part in reader.parts]
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """Every page of the filled site, in French and in English: {"fr": [Page], "en": [Page]}.
+
+    Built once for the module (the fill takes seconds): the app is made as tests/conftest.py's
+    `app` fixture makes it, with the regional referential of the test partners."""
+    from wallet import create_app
+    from wallet.db import Base, engine
+    from wallet.extensions import limiter
+    from wallet.mail import outbox as mail_outbox
+
+    tmp = tmp_path_factory.mktemp("every-page")
+    with pytest.MonkeyPatch.context() as mp, FakeServer() as one, FakeServer() as two:
+        mp.setenv("WALLET_INSTANCE_PATH", str(tmp / "instance"))
+        config = {"TESTING": True, "SECRET_KEY": "test-secret-key-" + "x" * 32,
+                  "DATABASE_URL": f"sqlite:///{tmp / 'wallet.db'}", "BASE_URL": "http://127.0.0.1:5000",
+                  "MAIL_BACKEND": "memory", "MAIL_SEND_INLINE": True, "RATELIMIT_STORAGE_URI": "memory://",
+                  "CLAIM_FIRST_ATTEMPT": "inline"}
+        regional_config(config, (one, two), tmp)
+        app = create_app(config)
+        with app.app_context():
+            Base.metadata.create_all(engine())
+        limiter.reset()
+        site = fill(app, mail_outbox(app), (one, two))
+        walked = {"fr": walk(app, site)}
+        for client in site.clients.values():
+            with client.session_transaction() as session:
+                session["lang"] = "en"
+        walked["en"] = walk(app, site)
+        with app.app_context():
+            engine().dispose()
+    assert len(walked["fr"]) >= 100 and len(walked["en"]) == len(walked["fr"])
+    return walked
+
+
+def _findings(pages, pattern: re.Pattern) -> list[str]:
+    found = []
+    for page in pages:
+        for text in read(page.html):
+            for match in pattern.finditer(text):
+                found.append(f"{page.role} {page.path}: {match.group(0)!r} in {text.strip()[:120]!r}")
+    return found
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_page_shows_an_iso_timestamp_or_a_utc_offset(pages, lang):
+    found = (_findings(pages[lang], ISO_DATE) + _findings(pages[lang], ISO_TIME)
+             + _findings(pages[lang], UTC_OFFSET))
+    assert not found, f"{len(found)} machine date(s) on {lang} pages:\n  " + "\n  ".join(sorted(set(found))[:60])
+
+
+def test_the_checks_find_what_they_look_for():
+    # The reader and the patterns above catch what the pages used to show (so the tests can fail).
+    texts = read('<p>Dernier envoi : Délivrée — 2026-12-02T17:18:50.962899+00:00</p>'
+                 '<p title="10:12:00 +0100">x</p><p>2 décembre 2026, 09:20:00 UTC+1</p>'
+                 '<script>var d = "2026-01-01";</script><p>https://exemple.fr/2026-01-01/badge</p>')
+    assert [t.strip() for t in texts[1:3]] == ["10:12:00 +0100", "x"] and len(texts) == 5
+    assert [bool(ISO_DATE.search(t)) for t in texts] == [True, False, False, False, False]
+    assert [bool(ISO_TIME.search(t)) for t in texts] == [True, True, False, True, False]
+    assert [bool(UTC_OFFSET.search(t)) for t in texts] == [True, True, False, True, False]
+
+
+def test_french_pages_hold_their_punctuation_with_no_break_spaces(pages):
+    # The catalogue carries them (tests/unit/test_translations.py); this also catches text that
+    # does not come from it: the verifier's messages, template literals, the referential's data.
+    found = _findings(pages["fr"], FRENCH_SPACING)
+    assert not found, f"{len(found)} plain space(s) before « : ; ! ? » or inside « »:\n  " + "\n  ".join(
+        sorted(set(found))[:60])
+
+
+def test_dates_are_in_words_in_the_regions_time_zone(pages):
+    french = " ".join(" ".join(read(p.html)) for p in pages["fr"])
+    english = " ".join(" ".join(read(p.html)) for p in pages["en"])
+    # A badge expiring on 1 January 2027 (09:00 in Paris): the French ordinal, a no-break space.
+    assert NEW_YEAR.day == 1
+    assert "1er\u00a0janvier 2027" in french and "January 1, 2027" in english
+    # The partner connection last synced on 30 June 2026 at 22:45 UTC: in Paris (UTC+2 in summer)
+    # it is 1 July at 0 h 45; the year is written when it is not the current one.
+    year = "" if datetime.now(UTC).year == SUMMER_EVENING.year else " 2026"
+    assert f"1er\u00a0juillet{year} à 0\u00a0h\u00a045" in french
+    assert f"July 1{',' + year if year else ''} at 12:45\u202fAM" in english
+
