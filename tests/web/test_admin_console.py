@@ -13,7 +13,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_from, link_from
+from tests.conftest import csrf_from, link_from, plain
 from tests.web.accounts_helpers import PASSWORD, login, post_form, registered_user
 from wallet.db import new_session
 from wallet.eligibility import default_referential_path
@@ -103,7 +103,7 @@ def test_change_a_role_and_the_last_admin_cannot_step_down(app, admin, outbox):
                           data={"role": "counsellor", "csrf_token": csrf_from(page.text)})
     assert response.status_code == 302
     assert _user(app, "camille@example.org").role == "counsellor"
-    assert "est maintenant conseiller·ère" in unescape(admin.get("/admin/personnes").text)
+    assert "a maintenant le rôle « personne qui accompagne »" in plain(unescape(admin.get("/admin/personnes").text))
 
     me = _user(app, ADMIN)
     refused = post_form(admin, "/admin/personnes", f"/admin/personnes/{me.id}/role", role="learner")
@@ -150,7 +150,7 @@ def test_invitation_link_creates_a_confirmed_counsellor_once(app, admin, outbox)
     path = link.replace(BASE, "")
     guest = app.test_client()
     page = guest.get(path)
-    assert page.status_code == 200 and "conseiller·ère" in unescape(page.text)
+    assert page.status_code == 200 and "personne qui accompagne" in unescape(page.text)
     mismatch = post_form(guest, path, display_name="Claire Conseil", password=PASSWORD, password_confirm="autre")
     assert mismatch.status_code == 400
     weak = post_form(guest, path, display_name="Claire Conseil", password="court", password_confirm="court")
@@ -283,7 +283,7 @@ def test_what_changes_for_learners_before_publishing(app, admin):
 
     page = post_form(admin, "/admin/referentiel/apercu", text=with_extra)
     html = unescape(page.text)
-    assert page.status_code == 200 and "Calculé pour 3 apprenant·es" in html
+    assert page.status_code == 200 and "Calculé pour 3 personnes" in html
     assert _counts(html, "organiser-1") == (0, 1, 0)  # A gains « Organiser — Je pratique »
     assert _counts(html, "communiquer-1") == (0, 0, 0)
     assert _count(app, ReferentialVersion) == 0  # nothing published by a preview

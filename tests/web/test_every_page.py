@@ -22,6 +22,7 @@ import pytest
 from tests.fakes.server import FakeServer
 from tests.web.filled_site import NEW_YEAR, SUMMER_EVENING, fill, walk
 from tests.web.test_regional import regional_config
+from wallet import glossary
 
 SPOKEN_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder", "data-label", "aria-description")
 NOT_READ = {"script", "style", "template"}
@@ -32,39 +33,50 @@ FRENCH_SPACING = re.compile(r" [:;!?]|« | »")
 ADDRESS = re.compile(r"\S*://\S*|\S+@\S+")
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
 class _Reader(HTMLParser):
-    """The text a person reads or hears on a page, in document order."""
+    """The text a person reads or hears on a page, in document order, each part with whether it
+    lies in folded technical details (an element of class "technical")."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
+        self.parts: list[tuple[str, bool]] = []
+        self._open: list[tuple[str, bool]] = []  # (tag, opens technical details)
+
+    def _in(self, kinds) -> bool:
+        return any(tag in kinds for tag, _ in self._open)
+
+    def _technical(self) -> bool:
+        return any(technical for _, technical in self._open)
 
     def handle_starttag(self, tag, attrs):
-        if tag in NOT_READ:
-            self._skip += 1
-        for name, value in attrs:
-            if name in SPOKEN_ATTRIBUTES and value:
-                self.parts.append(value)
-        if tag == "input":
-            kind = dict(attrs).get("type", "")
-            if kind in ("submit", "button") and dict(attrs).get("value"):
-                self.parts.append(dict(attrs)["value"])
+        attributes = dict(attrs)
+        if tag not in VOID:
+            self._open.append((tag, "technical" in (attributes.get("class") or "").split()))
+        for name in SPOKEN_ATTRIBUTES:
+            if attributes.get(name):
+                self.parts.append((attributes[name], self._technical()))
+        if tag == "input" and attributes.get("type") in ("submit", "button") and attributes.get("value"):
+            self.parts.append((attributes["value"], self._technical()))
 
     def handle_endtag(self, tag):
-        if tag in NOT_READ and self._skip:
-            self._skip -= 1
+        if any(open_tag == tag for open_tag, _ in self._open):  # closes what HTML left open inside
+            while self._open and self._open.pop()[0] != tag:
+                pass
 
     def handle_data(self, data):
-        if not self._skip and data.strip():
-            self.parts.append(data)
+        if data.strip() and not self._in(NOT_READ):
+            self.parts.append((data, self._technical()))
 
 
-def read(html: str) -> list[str]:
-    """The page's texts, URLs and addresses taken out."""
+def read(html: str, *, technical: bool = True) -> list[str]:
+    """The page's texts, URLs and addresses taken out (without the folded technical details when
+    `technical` is False)."""
     reader = _Reader()
     reader.feed(html)
-    return [ADDRESS.sub(" ", part) for part in reader.parts]
+    return [ADDRESS.sub(" ", text) for text, folded in reader.parts if technical or not folded]
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +147,48 @@ def test_french_pages_hold_their_punctuation_with_no_break_spaces(pages):
     found = _findings(pages["fr"], FRENCH_SPACING)
     assert not found, f"{len(found)} plain space(s) before « : ; ! ? » or inside « »:\n  " + "\n  ".join(
         sorted(set(found))[:60])
+
+
+def _raw_keys() -> re.Pattern:
+    """The referential's keys a person could be shown instead of words: skill, badge and partner
+    keys with a hyphen or a digit (« s-integrer », « communiquer-1 », « demo-centre-formation »)."""
+    from wallet.eligibility import default_referential_path, load_referential
+
+    ref = load_referential(default_referential_path())
+    keys = [k for k in [s.key for s in ref.skills] + [b.key for b in ref.badges] + [p.key for p in ref.partners]
+            if re.search(r"[-\d]", k)]
+    return re.compile(r"(?<![\w/.-])(?:" + "|".join(map(re.escape, sorted(keys, key=len, reverse=True))) + r")(?![\w/-])")
+
+
+def test_no_jargon_and_no_raw_key_for_learners_counsellors_and_employers(pages):
+    keys = _raw_keys()
+    found = []
+    for lang in ("fr", "en"):
+        for page in pages[lang]:
+            if page.path.startswith("/admin/"):
+                continue  # Region staff may meet the standards' names and the referential's keys
+            for text in read(page.html, technical=False):
+                found += [f"{page.role} {page.path}: {words!r} ({why}) in {text.strip()[:100]!r}"
+                          for words, why in glossary.avoided(text)]
+                found += [f"{page.role} {page.path}: raw key {m.group(0)!r} in {text.strip()[:100]!r}"
+                          for m in keys.finditer(text)]
+    assert not found, f"{len(found)} word(s) to change (wallet/glossary.py):\n  " + "\n  ".join(sorted(set(found))[:60])
+
+
+def test_no_median_point_on_any_page(pages):
+    found = _findings(pages["fr"], glossary.MEDIAN_POINT)
+    assert not found, "words written with a median point (wallet/glossary.py):\n  " + "\n  ".join(sorted(set(found)))
+
+
+def test_the_word_checks_can_fail():
+    assert glossary.avoided("Vos badges sont dans le sac à badges d'un partenaire ?")
+    assert glossary.avoided("Télécharger le badge original (JSON Open Badges 3.0)")
+    assert glossary.avoided("[Démo] Centre de formation — s-integrer, niveau 1")
+    assert not glossary.avoided("Dans Moodle, ouvrez Profil → Préférences → Paramètres du sac à badges.")
+    assert glossary.MEDIAN_POINT.search("Inviter un·e conseiller·ère")
+    assert not glossary.MEDIAN_POINT.search("badges.partenaire.example · 3 badges")
+    assert _raw_keys().search("Règle : « s-integrer »") and not _raw_keys().search("/competences/s-integrer/")
+    assert read('<p>a</p><details class="technical"><p>JSON</p></details><p>b</p>', technical=False) == ["a", "b"]
 
 
 def test_dates_are_in_words_in_the_regions_time_zone(pages):

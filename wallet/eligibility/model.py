@@ -203,6 +203,12 @@ class Referential:
                 return item.name.get(lang)
         return str(level)
 
+    def skill_level_name(self, skill: str, level: int, lang: str = "fr") -> str:
+        """« S'intégrer — Je pratique »: the words for a skill key and a level (never the raw key,
+        unless the key is unknown to this referential)."""
+        found = self._skills.get(skill)
+        return f"{found.name.get(lang) if found else skill} — {self.level_name(level, lang)}"
+
     def without_demo(self) -> Referential:
         """The same referential without the demo partners (for production installs)."""
         from dataclasses import replace
