@@ -25,11 +25,13 @@ from tests.web.test_regional import regional_config
 from wallet import glossary
 
 SPOKEN_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder", "data-label", "aria-description")
-NOT_READ = {"script", "style", "template"}
+NOT_READ = {"script", "style", "template", "textarea"}  # a textarea holds a file being edited
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?![\d-])")
 ISO_TIME = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b|\b\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})")
 UTC_OFFSET = re.compile(r"\b(?:UTC|GMT)\b|[+\-−]\d{2}:?\d{2}\b")
 FRENCH_SPACING = re.compile(r" [:;!?]|« | »")
+# A format placeholder left unfilled: {base_url}, %(name)s, %s.
+PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*\}|%\(\w+\)[sd]|(?<!%)%[sd]\b")
 ADDRESS = re.compile(r"\S*://\S*|\S+@\S+")
 
 
@@ -130,6 +132,30 @@ def test_no_page_shows_an_iso_timestamp_or_a_utc_offset(pages, lang):
     assert not found, f"{len(found)} machine date(s) on {lang} pages:\n  " + "\n  ".join(sorted(set(found))[:60])
 
 
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_page_shows_an_unfilled_placeholder(pages, lang):
+    # Visible text and screen-reader text alike (the partners page once said "Retirer {base_url}/…").
+    found = _findings(pages[lang], PLACEHOLDER)
+    assert not found, f"{len(found)} unfilled placeholder(s) on {lang} pages:\n  " + "\n  ".join(sorted(set(found))[:60])
+
+
+EMPTY_LINK = re.compile(r"<a\b(?![^>]*\baria-label=)[^>]*>(?:\s|<img\b[^>]*\balt=\"\"[^>]*>)*</a>")
+
+
+def test_no_link_without_a_name_and_a_nameless_badge_is_told_apart(pages):
+    # axe "link-name": the nameless badge once gave an empty link on « Mes badges régionaux ».
+    empty = [f"{p.role} {p.path}: {m.group(0)[:120]}" for p in pages["fr"] for m in EMPTY_LINK.finditer(p.html)]
+    assert not empty, "links with no accessible name:\n  " + "\n  ".join(sorted(set(empty)))
+    assert EMPTY_LINK.search('<li><a href="/badges/7"></a></li>') and EMPTY_LINK.search('<a href="/x"> <img alt=""> </a>')
+    # Its issuer is unknown (a badge with no name fails verification): the date tells it apart.
+    nameless = "Badge sans nom, délivré le "
+    for path in ("/badges/", "/badges-regionaux/"):
+        page = next(p for p in pages["fr"] if p.role == "learner" and p.path == path)
+        assert nameless in page.html.replace("\u00a0", " "), path
+    shared = [p for p in pages["en"] if p.role == "anonymous" and re.fullmatch(r"/p/[\w-]+", p.path)]
+    assert any("Unnamed badge, issued on " in p.html for p in shared)
+
+
 def test_the_checks_find_what_they_look_for():
     # The reader and the patterns above catch what the pages used to show (so the tests can fail).
     texts = read('<p>Dernier envoi : Délivrée — 2026-12-02T17:18:50.962899+00:00</p>'
@@ -139,6 +165,9 @@ def test_the_checks_find_what_they_look_for():
     assert [bool(ISO_DATE.search(t)) for t in texts] == [True, False, False, False, False]
     assert [bool(ISO_TIME.search(t)) for t in texts] == [True, True, False, True, False]
     assert [bool(UTC_OFFSET.search(t)) for t in texts] == [True, True, False, True, False]
+    hidden = read('<button>Retirer<span class="visually-hidden"> {base_url}/demo</span></button>'
+                  '<p>%(num)s badges</p><p>Il commence par « { »</p><textarea>{base_url}</textarea>')
+    assert [bool(PLACEHOLDER.search(t)) for t in hidden] == [False, True, True, False]
 
 
 def test_french_pages_hold_their_punctuation_with_no_break_spaces(pages):
