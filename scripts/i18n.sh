@@ -17,8 +17,8 @@ case "${1:-}" in
         "$PYBABEL" -q init -i "$T/messages.pot" -d "$T" -l "$lang" >/dev/null
       fi
     done
-    # French is the source language: only its plural entries need filling.
-    "$(dirname "$PYBABEL")/python" scripts/fr_plurals.py
+    # French is the source language: its catalog holds the plural entries and the French spacing.
+    "$(dirname "$PYBABEL")/python" scripts/fr_catalog.py
     echo "untranslated in English:"; "$(dirname "$PYBABEL")/python" scripts/translate_missing.py list
     ;;
   compile)

@@ -143,6 +143,12 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def plain(text: str) -> str:
+    """`text` with the French no-break spaces (U+00A0, U+202F: « Raison : ») as plain ones, so
+    that assertions can be written as one types them: `assert "Raison : x" in plain(page)`."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
 def link_from(mail_body: str) -> str:
     match = re.search(r"https?://\S+", mail_body)
     assert match, "no link in the mail"

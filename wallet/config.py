@@ -69,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "ACCESSIBILITY_TEXT": None,
     "ACCESSIBILITY_TEXT_EN": None,
     "ACCESSIBILITY_STATUS": "partial",  # none | partial | full (RGAA)
+    "TIMEZONE": "Europe/Paris",  # the Region's: every date a page shows is in it (wallet/formatting.py)
 }
 
 # Keys whose environment value is parsed as an int / bool.
@@ -154,6 +155,7 @@ def validate(config: dict[str, Any]) -> None:
     if config.get("MAIL_SERVER") and config.get("MAIL_BACKEND") == "console":
         # Setting an SMTP server is enough to send real mail.
         config["MAIL_BACKEND"] = "smtp"
+    _validate_timezone(config)
     _validate_issuer(config, production)
     _validate_region(config)
 
@@ -165,6 +167,16 @@ def _validate_region(config: dict[str, Any]) -> None:
         load_region(config)
     except RegionError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _validate_timezone(config: dict[str, Any]) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(config.get("TIMEZONE") or ""))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"WALLET_TIMEZONE must be an IANA time zone such as Europe/Paris, "
+                          f"not {config.get('TIMEZONE')!r}.") from None
 
 
 ISSUER_BACKENDS = ("builtin", "obf", "badgr")

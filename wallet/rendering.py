@@ -48,13 +48,36 @@ def domain(url: str | None) -> str:
         return ""
 
 
-def init_app(app) -> None:
-    from flask_babel import format_date, format_datetime
+def badge_title(name: str | None, issuer: str | None = None, issued_on=None) -> str:
+    """A badge's name, or words that still tell it apart when its issuer gave it none (« Badge sans
+    nom de Centre Les Tilleuls, délivré le 3 mars 2026 »): a link to it never has an empty name."""
+    from flask_babel import gettext as _
 
-    app.jinja_env.filters["format_date"] = lambda value: format_date(value, "long") if value else ""
-    app.jinja_env.filters["format_date_short"] = lambda value: format_date(value, "medium") if value else ""
-    app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "long") if value else ""
+    from .formatting import format_date
+
+    if name and str(name).strip():
+        return str(name).strip()
+    date = format_date(issued_on)
+    if issuer and date:
+        return _("Badge sans nom de %(issuer)s, délivré le %(date)s", issuer=issuer, date=date)
+    if issuer:
+        return _("Badge sans nom de %(issuer)s", issuer=issuer)
+    if date:
+        return _("Badge sans nom, délivré le %(date)s", date=date)
+    return _("Badge sans nom")
+
+
+def _badge_title_of(badge) -> str:
+    issuer = getattr(badge, "issuer_name", None) or domain(getattr(badge, "issuer_id", None)) or None
+    return badge_title(getattr(badge, "name", None), issuer, getattr(badge, "issued_on", None))
+
+
+def init_app(app) -> None:
+    from . import formatting
+
+    formatting.init_app(app)  # format_date, format_date_short, format_datetime, format_time, format_number
     app.jinja_env.filters["markdown"] = markdown
     app.jinja_env.filters["fromjson"] = lambda text: json.loads(text or "{}")
     app.jinja_env.filters["safe_url"] = safe_url
     app.jinja_env.filters["domain"] = domain
+    app.jinja_env.filters["badge_title"] = _badge_title_of  # {{ badge|badge_title }}

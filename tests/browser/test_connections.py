@@ -69,7 +69,7 @@ def test_connect_a_partner_backpack_on_a_phone(phone, live_server, app, partner,
     page.goto(live_server + "/connexions/")
     assert_accessible(page)
     assert_no_horizontal_overflow(page)
-    page.get_by_role("button", name="Connecter mon sac à badges Partenaire Formation").click()
+    page.get_by_role("button", name="Connecter mon compte Partenaire Formation").click()
     page.wait_for_url(partner.origin + "/o/authorize**")
     assert page.get_by_text("Mon portefeuille de badges demande à lire vos badges").is_visible()
     page.get_by_role("button", name="Autoriser").click()
@@ -81,7 +81,7 @@ def test_connect_a_partner_backpack_on_a_phone(phone, live_server, app, partner,
     assert_accessible(page, in_place=True)  # the callback URL is single-use: check it where it is
     assert_no_horizontal_overflow(page)
 
-    page.get_by_role("link", name="Mes sacs à badges").click()
+    page.get_by_role("link", name="Mes comptes chez les partenaires").click()
     assert page.get_by_text("Connecté", exact=True).is_visible()
     assert page.get_by_role("button", name="Synchroniser").is_visible()
     assert_accessible(page)
@@ -102,7 +102,7 @@ def test_connect_badgr_through_its_web_front_end_then_disconnect(phone, live_ser
     log_in(page, live_server)
 
     page.goto(live_server + "/connexions/")
-    page.get_by_role("button", name="Connecter mon sac à badges Badgr").click()
+    page.get_by_role("button", name="Connecter mon compte Badgr").click()
     page.wait_for_url(badgr.front.origin + "/auth/oauth2/authorize**")
     assert page.get_by_text("Mon portefeuille de badges demande à lire vos badges").is_visible()
     page.get_by_role("button", name="Autoriser").click()
@@ -114,7 +114,7 @@ def test_connect_badgr_through_its_web_front_end_then_disconnect(phone, live_ser
     assert_accessible(page, in_place=True)
     assert_no_horizontal_overflow(page)
 
-    page.get_by_role("link", name="Mes sacs à badges").click()
+    page.get_by_role("link", name="Mes comptes chez les partenaires").click()
     page.get_by_role("button", name="Déconnecter", exact=True).click()
     notice = page.get_by_text("ne permet pas de retirer cet accès à distance")
     assert notice.is_visible() and "sur le site de Badgr" in notice.inner_text()

@@ -9,8 +9,12 @@ tokens (30 characters or more with no space) may break anywhere.
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import axe_check, format_violations
 from tests.fakes.server import FakeServer
 from tests.web.filled_site import fill, walk
 from tests.web.test_regional import regional_config
@@ -111,3 +115,24 @@ def test_no_word_is_cut_and_nothing_scrolls_sideways_on_any_page_at_360_px(app, 
             context.close()
     assert visited >= 100, f"only {visited} pages walked"
     assert not problems, f"{len(problems)} layout problem(s) at 360 px:\n  " + "\n  ".join(problems[:80])
+
+
+def test_a_badge_with_no_name_is_a_link_with_a_name(app, outbox, hosts, browser, live_server):
+    """axe « link-name » (serious) found an empty link for a badge whose issuer gave it no name."""
+    site = fill(app, outbox, hosts)
+    learner = _phone(browser, live_server, site.clients["learner"])
+    employer = _phone(browser, live_server, None)
+    try:
+        mine = f"/badges/{site.nameless_badge_id}"
+        # The collection shared first lists the nameless badge first.
+        for context, path, target in ((learner, "/badges/", mine), (learner, "/badges-regionaux/", mine),
+                                      (employer, f"/p/{site.tokens[0]}", f"/p/{site.tokens[0]}/badges/1")):
+            tab = context.new_page()
+            tab.goto(live_server + path)
+            link = tab.locator(f'a[href="{target}"]').first
+            expect(link).to_have_accessible_name(re.compile(r"^Badge sans nom, délivré le \d"))
+            violations = [v for v in axe_check(tab) if v["id"] == "link-name"]
+            assert not violations, f"{path}:\n" + format_violations(violations)
+    finally:
+        learner.close()
+        employer.close()

@@ -57,7 +57,7 @@ def test_app_password_then_consent_then_cut_off_on_a_phone(phone, wallet, app, o
     assert page.get_by_text(re.compile(r"1 badge déposé, le dernier le")).is_visible()
     assert_accessible(page)
     assert_no_horizontal_overflow(page)
-    page.get_by_role("button", name="Couper l'accès : Centre de formation Exemple").click()
+    page.get_by_role("button", name="Couper l'accès — Centre de formation Exemple").click()
     assert page.get_by_text("Accès coupé").is_visible()
     assert page.get_by_role("heading", name="Centre de formation Exemple").count() == 0
     assert not moodle.export(badges.ob2_hosted("/badges/assertion/2").assertion)["ok"]

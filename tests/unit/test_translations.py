@@ -123,3 +123,27 @@ def test_english_catalog_is_one_that_pybabel_compile_accepts(english):
     assert not english.fuzzy, f"{EN_PO.relative_to(ROOT)} has no header or a fuzzy one"
     assert str(english.locale) == "en"
     assert english.num_plurals == 2
+
+
+FR_PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
+# A plain space where French needs a no-break one: before « : ; ! ? », inside « ».
+FRENCH_SPACING = re.compile(r" [:;!?]|« | »")
+
+
+def test_french_text_holds_its_punctuation_with_no_break_spaces():
+    # What a French reader gets for each msgid: its msgstr, or the msgid itself when that is empty.
+    with open(FR_PO, "rb") as fh:
+        french = read_po(fh, locale="fr")
+    wrong = []
+    for entry in french:
+        if not entry.id:
+            continue
+        sources = [entry.id] if isinstance(entry.id, str) else list(entry.id)
+        forms = [f for f in _forms(entry) if f] or sources
+        if isinstance(entry.id, tuple) and len([f for f in _forms(entry) if f]) < 2:
+            forms = sources  # a plural entry scripts/fr_catalog.py has not filled
+        wrong += [_show(entry.id) for form in forms if FRENCH_SPACING.search(form)]
+    assert not wrong, (f"{len(wrong)} French string(s) with a plain space before « : ; ! ? » or inside « »; "
+                       "run `scripts/i18n.sh update` (scripts/fr_catalog.py fills the no-break spaces):\n  "
+                       + "\n  ".join(sorted(set(wrong))))
+    assert french.get("Raison :").string == "Raison\u00a0:"  # the check reads what the site shows

@@ -36,6 +36,8 @@ LEVEL = "http://127.0.0.1:5000/referentials/normandie/competences/{skill}/niveau
 # Dates the pages must write in words: the first of a month ("1er janvier 2027"), a winter time
 # (UTC+1 in Paris) and a summer time (UTC+2), late in the evening so that the Paris date differs
 # from the UTC date.
+SKILL_NAMES = {"communiquer": "Communiquer", "organiser": "Organiser", "s-adapter": "S'adapter",
+               "s-integrer": "S'intégrer"}
 NEW_YEAR = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
 SUMMER_EVENING = datetime(2026, 6, 30, 22, 45, tzinfo=UTC)
 
@@ -62,7 +64,7 @@ def partner_badge(server, number: int, name: str, *, skill: str = "communiquer",
     """An OB 2.0 hosted assertion served by `server` (a partner of the test referential)."""
     factory = BadgeFactory(server, now=datetime.now(UTC))
     issuer = factory.ob2_issuer(name="Centre de formation professionnelle de la Manche")
-    alignment = [{"targetName": skill, "targetUrl": LEVEL.format(skill=skill, level=level)}]
+    alignment = [{"targetName": SKILL_NAMES[skill], "targetUrl": LEVEL.format(skill=skill, level=level)}]
     badge = factory.ob2_badgeclass(issuer["id"], path=f"/badges/{number}", name=name, alignment=alignment)
     path = f"/assertions/{number}"
     assertion = factory.ob2_assertion(server.url(path), badge["id"], {"type": "HostedBadge"},

@@ -13,7 +13,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_from, link_from, user_by_address
+from tests.conftest import csrf_from, link_from, plain, user_by_address
 from tests.web.accounts_helpers import PASSWORD, login, post_form, registered_user
 from wallet.db import new_session
 from wallet.eligibility import default_referential_path
@@ -78,8 +78,8 @@ def test_the_dashboard_shows_figures_and_the_builtin_issuer(app, admin, outbox):
     learner = app.test_client()
     registered_user(learner, outbox)
     page = unescape(admin.get("/admin/tableau-de-bord").text)
-    assert re.search(r'<span class="console-figure">1</span> apprenant·es', page)
-    assert re.search(r'<span class="console-figure">1</span> administrateur·rices', page)
+    assert re.search(r'<span class="console-figure">1</span> titulaire d.un portefeuille', page)
+    assert re.search(r'<span class="console-figure">1</span> membre de l.équipe régionale', page)
     assert BASE + "/issuers/region" in page and "WALLET_ISSUER=builtin" in page
     # The chart is drawn by the server: no script but the app shell's (the service worker's loader).
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/app.js" data-sw="/sw.js" defer>']
@@ -97,7 +97,7 @@ def test_change_a_role_and_the_last_admin_cannot_step_down(app, admin, outbox):
                           data={"role": "counsellor", "csrf_token": csrf_from(page.text)})
     assert response.status_code == 302
     assert user_by_address(app, "camille@example.org").role == "counsellor"
-    assert "est maintenant conseiller·ère" in unescape(admin.get("/admin/personnes").text)
+    assert "a maintenant le rôle « personne qui accompagne »" in plain(unescape(admin.get("/admin/personnes").text))
 
     me = user_by_address(app, ADMIN)
     refused = post_form(admin, "/admin/personnes", f"/admin/personnes/{me.id}/role", role="learner")
@@ -144,7 +144,7 @@ def test_invitation_link_creates_a_confirmed_counsellor_once(app, admin, outbox)
     path = link.replace(BASE, "")
     guest = app.test_client()
     page = guest.get(path)
-    assert page.status_code == 200 and "conseiller·ère" in unescape(page.text)
+    assert page.status_code == 200 and "personne qui accompagne" in unescape(page.text)
     mismatch = post_form(guest, path, display_name="Claire Conseil", password=PASSWORD, password_confirm="autre")
     assert mismatch.status_code == 400
     weak = post_form(guest, path, display_name="Claire Conseil", password="court", password_confirm="court")
@@ -277,7 +277,7 @@ def test_what_changes_for_learners_before_publishing(app, admin):
 
     page = post_form(admin, "/admin/referentiel/apercu", text=with_extra)
     html = unescape(page.text)
-    assert page.status_code == 200 and "Calculé pour 3 apprenant·es" in html
+    assert page.status_code == 200 and "Calculé pour 3 personnes" in html
     assert _counts(html, "organiser-1") == (0, 1, 0)  # A gains « Organiser — Je pratique »
     assert _counts(html, "communiquer-1") == (0, 0, 0)
     assert _count(app, ReferentialVersion) == 0  # nothing published by a preview

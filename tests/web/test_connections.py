@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, plain
 from tests.service import partner_fixtures
 from tests.service.connections_helpers import callback_path, ob3_credentials, register
 from tests.web.accounts_helpers import login, post_form, registered_user
@@ -71,7 +71,7 @@ def test_learner_connects_sees_the_results_then_the_connection(app, learner, par
     partner.add(*ob3_credentials(factory, 2))
     index = learner.get("/connexions/")
     page = unescape(index.text)
-    assert "Connecter mon sac à badges Partenaire Formation" in page
+    assert "Connecter mon compte Partenaire Formation" in page
     # The consent redirect follows a form post: form-action allows this partner, and only it.
     csp = index.headers["Content-Security-Policy"]
     assert csp.endswith(f"form-action 'self' {partner.origin}") and "script-src 'self';" in csp
@@ -129,7 +129,7 @@ def test_sync_and_disconnect(learner, partner, factory, backpack):
     done = post_form(learner, "/connexions/", "/connexions/1/deconnecter")
     assert done.status_code == 302
     page = unescape(learner.get("/connexions/").text)
-    assert "est déconnecté" in page and "Connecter mon sac à badges" in page
+    assert "est déconnecté" in page and "Connecter mon compte" in page
     assert {r["token_type_hint"] for r in partner.revocations} == {"access_token", "refresh_token"}
     assert first.access_revoked
     assert "1 badge" in unescape(learner.get("/badges/").text)
@@ -150,7 +150,7 @@ def test_a_revoked_grant_offers_to_reconnect(learner, partner, backpack):
     partner.expire_access_tokens()
     partner.fail_next_token("invalid_grant")
     result = post_form(learner, "/connexions/", "/connexions/1/synchroniser")
-    assert "Reconnectez votre sac à badges" in unescape(result.text)
+    assert "Reconnectez votre compte" in unescape(result.text)
     page = unescape(learner.get("/connexions/").text)
     assert "À reconnecter" in page and "Reconnecter" in page and "Synchroniser" not in page
     again = connect_in_browser(learner, partner, backpack.id)
@@ -188,13 +188,13 @@ def _admin(app, outbox):
 def test_badgr_journey_connect_sync_names_then_disconnect(app, learner, outbox, badgr):
     admin = _admin(app, outbox)
     assert post_form(admin, "/admin/sacs-a-badges", base_url=badgr.origin).status_code == 302
-    page = unescape(admin.get("/admin/sacs-a-badges").text)
+    page = plain(unescape(admin.get("/admin/sacs-a-badges").text))
     assert "« Badgr » est enregistré" in page
     assert "ne permet pas de retirer un accès à distance" in page
     hosted = [badgr.award(name) for name in ("Premiers secours", "Accueil du public")]
 
     index = learner.get("/connexions/")
-    assert "Connecter mon sac à badges Badgr" in unescape(index.text)
+    assert "Connecter mon compte Badgr" in unescape(index.text)
     # The consent page is on Badgr's web front end: the form may go there, and only there.
     assert index.headers["Content-Security-Policy"].endswith(f"form-action 'self' {badgr.front.origin}")
     response = post_form(learner, "/connexions/", "/connexions/1/connecter")
@@ -215,7 +215,7 @@ def test_badgr_journey_connect_sync_names_then_disconnect(app, learner, outbox, 
     page = unescape(learner.get("/connexions/").text)
     assert "est déconnecté" not in page
     assert "ne permet pas de retirer cet accès à distance" in page and "sur le site de Badgr" in page
-    assert "Connecter mon sac à badges Badgr" in page
+    assert "Connecter mon compte Badgr" in page
     assert "3 badges" in unescape(learner.get("/badges/").text)
 
 
@@ -230,7 +230,7 @@ def test_an_unreadable_badgr_page_is_shown_to_the_learner_and_the_admin(app, lea
     assert "ne sait pas lire" in text and "0 badge importé" in text
     page = unescape(learner.get("/connexions/").text)
     assert "Connecté" in page and "ne sait pas lire" in page and "nous réessaierons après" in page
-    admin_page = unescape(admin.get("/admin/sacs-a-badges").text)
+    admin_page = plain(unescape(admin.get("/admin/sacs-a-badges").text))
     assert "1 en échec de synchronisation" in admin_page
     assert "clés reçues : data, status" in admin_page and "Dernier problème" in admin_page
 

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, plain
 from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import upload
@@ -132,7 +132,7 @@ def test_a_learner_types_the_code_and_the_counsellor_sees_them(app, learner, cou
     mine = unescape(learner.get("/accompagnement/").text)
     assert "Mme Durand" in mine and "Voir mes badges et mon éligibilité" in mine
     dashboard = unescape(counsellor.get("/conseiller/").text)
-    assert "Ana Martin" in dashboard and "1 à demander, 0 obtenus" in dashboard
+    assert "Ana Martin" in dashboard and "1 à demander, 0 obtenu" in dashboard
     assert "ana@example.org" not in dashboard
     from wallet.models import Consent
 
@@ -305,7 +305,7 @@ def test_counsellor_prepares_and_only_the_learner_confirms(app, outbox, learner,
     eligible(learner, hosts)
     connect(learner, counsellor, scope="prepare")
     ana = user_id(app, LEARNER[0])
-    page = unescape(counsellor.get(f"/conseiller/apprenants/{ana}").text)
+    page = plain(unescape(counsellor.get(f"/conseiller/apprenants/{ana}").text))
     assert f"Préparer la demande de « {COMMUNIQUER} »" in page
     before = len(outbox)
     r = post_form(counsellor, f"/conseiller/apprenants/{ana}", f"/conseiller/apprenants/{ana}/preparer",
@@ -327,7 +327,7 @@ def test_counsellor_prepares_and_only_the_learner_confirms(app, outbox, learner,
                            data={"csrf_token": token}).status_code == 404
     assert rows(app, Claim) == []
     mine = unescape(learner.get("/accompagnement/").text)
-    assert f"Mme Durand a préparé une demande pour le badge « {COMMUNIQUER} »" in mine
+    assert f"Mme Durand a préparé une demande pour le badge « {COMMUNIQUER} »" in plain(mine)
     r = learner.post(f"/accompagnement/propositions/{draft.id}/confirmer", data={"csrf_token": csrf_from(mine)})
     assert r.status_code == 303 and re.fullmatch(r"/demandes/\d+", r.headers["Location"])
     [claim] = rows(app, Claim)
@@ -389,10 +389,10 @@ def test_the_journal_lists_exactly_the_counsellors_actions(app, outbox, learner,
 
     assert audit_actions(app, ana) == ["consent.granted", "counsellor.viewed_summary", "counsellor.viewed_learner",
                                        "counsellor.viewed_learner", "counsellor.prepared_claim"]
-    page = unescape(learner.get("/accompagnement/journal").text)
+    page = plain(unescape(learner.get("/accompagnement/journal").text))
     items = re.findall(r'<li class="list-item">(.*?)</li>', page, re.DOTALL)
     assert len(items) == 5
-    sentence = r"Mme Durand a consulté vos badges le \d{1,2} \w+ \d{4} à \d{1,2} h \d{2}\."
+    sentence = r"Mme Durand a consulté vos badges le (1er|\d{1,2}) \w+( \d{4})? à \d{1,2} h \d{2}\."
     assert len([i for i in items if re.fullmatch(sentence, i.strip())]) == 2
     assert any(f"Mme Durand a préparé une demande du badge « {COMMUNIQUER} »" in i for i in items)
     assert any(i.startswith("Vous avez donné accès à Mme Durand le ") for i in items)

@@ -261,7 +261,7 @@ def test_the_privacy_page_documents_the_retention_periods(client):
     page = unescape(client.get("/confidentialite").text)
     for period in ("12 mois", "30 jours", "5 ans", "1 jour", "Jusqu'à ce que vous le supprimiez"):
         assert period in page
-    assert "conseiller·ère" in page and "CNIL" in page
+    assert "personne qui vous accompagne" in page and "CNIL" in page
 
 
 def test_purge_applies_the_retention_periods(app):

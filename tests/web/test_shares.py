@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, text
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, plain
 from tests.fakes.badges import plain_svg
 from tests.web.accounts_helpers import BASE, logout, post_form, registered_user
 from tests.web.test_badges import link_targets, png_image, upload
@@ -380,7 +380,7 @@ def test_recipient_check_answers_yes_or_no_without_echoing(alice, app, factory, 
                             ("pas-une-adresse", "Non : ce badge n'a pas été délivré")):
         r = visitor.post(path + "/badges/1/destinataire", data={"csrf_token": csrf_from(page), "email": typed})
         assert r.status_code == 200
-        assert expected in unescape(r.text), typed
+        assert expected in plain(unescape(r.text)), typed
         assert typed.strip().lower().encode() not in r.data.lower()
 
 
@@ -415,7 +415,7 @@ def test_expired_badge_says_so(alice, app, factory, host):
     path, _ = create_link(alice, [badge_id])
     db(app, "UPDATE badges SET status = 'expired', expires = '2024-03-01 00:00:00' WHERE id = :id", id=badge_id)
     page = unescape(employer(app).get(path).text)
-    assert "Badge expiré le 1 mars 2024" in page and "share-greyed" in page
+    assert "Badge expiré le 1er mars 2024" in plain(page) and "share-greyed" in page
 
 
 def test_revoked_share_is_gone_at_once(alice, app, factory, host):
@@ -557,7 +557,7 @@ def test_evidence_page_says_when_it_was_withdrawn(alice, app, factory, host):
         share, token = sharing.create_share(session, session.get(User, 4712), [badge_id], kind="evidence",
                                             label="Compétences numériques")
     visitor = employer(app)
-    page = unescape(visitor.get("/p/" + token).text)
+    page = plain(unescape(visitor.get("/p/" + token).text))
     assert "Preuves pour la demande du badge régional « Compétences numériques »" in page
     assert "/p/" + token + "/badges/1" in page
     with new_session(app) as session:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..typography import french_spacing
+
 RULE_KINDS = ("count", "all_of", "any_of", "n_of")
 COMPOSITE_KINDS = ("all_of", "any_of", "n_of")
 
@@ -33,7 +35,7 @@ class Text:
     def get(self, lang: str = "fr") -> str:
         if lang.lower().startswith("en") and self.en:
             return self.en
-        return self.fr
+        return french_spacing(self.fr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,12 @@ class Referential:
             if item.level == level:
                 return item.name.get(lang)
         return str(level)
+
+    def skill_level_name(self, skill: str, level: int, lang: str = "fr") -> str:
+        """« S'intégrer — Je pratique »: the words for a skill key and a level (never the raw key,
+        unless the key is unknown to this referential)."""
+        found = self._skills.get(skill)
+        return f"{found.name.get(lang) if found else skill} — {self.level_name(level, lang)}"
 
     def without_demo(self) -> Referential:
         """The same referential without the demo partners (for production installs)."""

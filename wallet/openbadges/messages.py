@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..typography import french_spacing
+
 LANGS = ("fr", "en")
 
 # check id → outcome → (fr, en). "ok" and "fail" are the defaults for an outcome without a reason.
@@ -285,6 +287,11 @@ def _index(lang: str) -> int:
     return 1 if lang == "en" else 0
 
 
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    """The sentence in `lang`; French with its no-break spaces (wallet/typography.py)."""
+    return pair[1] if _index(lang) else french_spacing(pair[0])
+
+
 FORMATS: dict[str, tuple[str, str]] = {
     "png": ("image PNG", "PNG image"), "svg": ("image SVG", "SVG image"),
     "json": ("fichier JSON", "JSON file"), "jws": ("badge signé", "signed badge"),
@@ -308,17 +315,17 @@ def render(check: Any, lang: str = "fr") -> str:
     outcome = "ok" if check.ok else "fail"
     pair = entry.get(reason) if isinstance(reason, str) else None
     pair = pair or entry.get(outcome) or entry.get("ok" if check.ok else "fail") or GENERIC
-    text = _fill(pair[_index(lang)], {"id": check.id, **params})
+    text = _fill(_pick(pair, lang), {"id": check.id, **params})
     for name, suffix in SUFFIXES.items():
         if check.params.get(name):
-            text += _fill(suffix[_index(lang)], check.params)
+            text += _fill(_pick(suffix, lang), check.params)
     return text
 
 
 def render_error(code: str, lang: str = "fr") -> str:
     """The sentence for a BadgeInputError code."""
     pair = ERRORS.get(code, ERRORS["not_a_badge"])
-    return pair[_index(lang)]
+    return _pick(pair, lang)
 
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -335,4 +342,4 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 def render_status(status: str, lang: str = "fr") -> str:
     """A short label for a verdict status."""
     pair = STATUS_LABELS.get(status, (status, status))
-    return pair[_index(lang)]
+    return _pick(pair, lang)

@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from flask import Flask, current_app, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
@@ -57,7 +57,8 @@ class AdminError(Exception):
 
 MESSAGES = {
     "not_found": _l("Cette personne n'existe pas (ou plus)."),
-    "bad_role": _l("Ce rôle n'existe pas : choisissez apprenant·e, conseiller·ère ou administrateur·rice."),
+    "bad_role": _l("Ce rôle n'existe pas : choisissez titulaire d'un portefeuille, personne qui accompagne ou "
+                    "membre de l'équipe régionale."),
     "last_admin": _l("C'est le dernier compte administrateur : nommez d'abord une autre personne "
                      "administratrice, sinon plus personne ne pourrait gérer le portefeuille."),
     "bad_email": _l("Cette adresse e-mail n'est pas valide. Vérifiez-la (exemple : prenom.nom@exemple.fr)."),
@@ -181,8 +182,9 @@ def create_invitation(session: Session, actor: User, address: str, role: str = "
 
 
 def role_label(role: str) -> str:
-    return {"learner": _("apprenant·e"), "counsellor": _("conseiller·ère"),
-            "admin": _("administrateur·rice")}.get(role, role)
+    return {"learner": pgettext("role", "titulaire d'un portefeuille"),
+            "counsellor": pgettext("role", "personne qui accompagne"),
+            "admin": pgettext("role", "membre de l'équipe régionale")}.get(role, role)
 
 
 def pending_invitations(session: Session, now: datetime | None = None) -> list[Invitation]:

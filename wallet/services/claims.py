@@ -232,7 +232,7 @@ def _request(app: Flask, session: Session, claim: Claim) -> ClaimRequest:
         recipient_email=claim.recipient_email, recipient_name=user.display_name if user else "",
         evidence=(Evidence(url=evidence.get("page", ""), name="Badges partenaires vérifiés",
                            narrative=names),) if evidence.get("page") else (),
-        narrative=f"Demande faite depuis le portefeuille, appuyée par : {names}.", claim_id=claim.id)
+        narrative=f"Demande faite depuis le portefeuille, appuyée par\u00a0: {names}.", claim_id=claim.id)
 
 
 def _deliver_one(app: Flask, session: Session, backend, outbox_id: int, now, report: DeliveryReport) -> None:

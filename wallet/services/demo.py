@@ -67,16 +67,19 @@ def seed(app: Flask) -> dict:
     return {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "page": app.config["BASE_URL"] + "/demo/"}
 
 
-def demo_partners(app: Flask):
+def _referential(app: Flask):
     from .. import db
     from . import referentials
 
     session = db.new_session(app)
     try:
-        referential = referentials.current(session, app)
+        return referentials.current(session, app)
     finally:
         session.close()
-    return [p for p in referential.partners if p.demo]
+
+
+def demo_partners(app: Flask):
+    return [p for p in _referential(app).partners if p.demo]
 
 
 def _key(app: Flask, partner_key: str) -> ed25519.Ed25519PrivateKey:
@@ -110,12 +113,15 @@ def issuer_profile(app: Flask, slug: str) -> dict | None:
             "assertionMethod": [vm]}
 
 
-def catalogue(app: Flask) -> list[dict]:
+def catalogue(app: Flask, lang: str = "fr") -> list[dict]:
+    """The demo badges; `skill_level` names the skill and level in `lang` (« S'intégrer — Je pratique »)."""
+    referential = _referential(app)
     items = []
-    for index, partner in enumerate(demo_partners(app)):
+    for index, partner in enumerate(p for p in referential.partners if p.demo):
         for entry in partner.catalogue:
             items.append({"partner": partner, "entry": entry, "color": COLORS[index % len(COLORS)],
-                          "slug": entry.id.rstrip("/").rsplit("/", 1)[-1]})
+                          "slug": entry.id.rstrip("/").rsplit("/", 1)[-1],
+                          "skill_level": referential.skill_level_name(entry.skill, entry.level, lang)})
     return items
 
 
@@ -140,7 +146,7 @@ def baked_badge(app: Flask, partner_key: str, slug: str, email: str, now: dateti
                             "identityHash": hash_identity(email.lower(), salt), "salt": salt}],
             "achievement": {"id": entry.id, "type": ["Achievement"], "name": entry.name or slug,
                             "description": f"Badge de démonstration de {partner.name}.",
-                            "criteria": {"narrative": "Badge de démonstration : il ne certifie rien."}}},
+                            "criteria": {"narrative": "Badge de démonstration\u00a0: il ne certifie rien."}}},
     }
     signed = sign_data_integrity(credential, key, issuer_id + "#key-1", _iso(moment - timedelta(minutes=1)),
                                  default_store())

@@ -61,7 +61,7 @@ def change_role(user_id: int):
         if err.code == "not_found":
             abort(404)
         return _users_page(400, service.message_for(err.code))
-    flash(_("%(name)s est maintenant %(role)s.", name=user.display_name, role=service.role_label(user.role)),
+    flash(_("%(name)s a maintenant le rôle « %(role)s ».", name=user.display_name, role=service.role_label(user.role)),
           "success")
     return redirect(url_for("admin.users"))
 

@@ -100,7 +100,7 @@ def logout():
         accounts.logout(get_session(), current_user._get_current_object())
     logout_user()
     fresh_session()
-    flash(_("Vous êtes déconnecté·e."), "info")
+    flash(_("Vous avez quitté votre portefeuille. À bientôt !"), "info")
     return redirect(url_for("auth.login"))
 
 

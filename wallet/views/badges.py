@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
+from ..formatting import readable_check
 from ..openbadges.model import Verdict
 from ..services import badges as service
 from .doctor import diagnose
@@ -85,7 +86,9 @@ def _result_line(item: service.ImportItem) -> dict:
 @bp.route("/<int:badge_id>")
 def detail(badge_id: int):
     badge = _owned(badge_id)
-    verdict = Verdict.from_dict(json.loads(badge.verdict)).to_dict(_lang())
+    stored = json.loads(badge.verdict)
+    stored["checks"] = [readable_check(check) for check in stored.get("checks") or ()]
+    verdict = Verdict.from_dict(stored).to_dict(_lang())
     details = json.loads(badge.details or "{}")
     return render_template("badges/detail.html", badge=badge, verdict=verdict, details=details,
                            status_label=status_label)

@@ -109,7 +109,7 @@ def disconnect(connection_id: int):
     except service.ConnectionProblem:
         abort(404)
     if done.revoked:
-        flash(_("Votre sac à badges « %(name)s » est déconnecté. Les badges déjà importés restent dans votre "
+        flash(_("Votre compte « %(name)s » est déconnecté. Les badges déjà importés restent dans votre "
                 "portefeuille.", name=done.partner), "success")
     elif not done.revocable:
         flash(_("Le portefeuille a effacé son accès à « %(name)s » et ne lira plus vos badges là-bas. Mais "

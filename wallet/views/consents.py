@@ -4,13 +4,13 @@ confirm claims a counsellor prepared."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
+from ..formatting import format_date, format_datetime
 from ..services import claims as claims_service
 from ..services import counselling as service
 from .helpers import request_lang as _lang
@@ -52,11 +52,8 @@ def _user():
 
 
 def when(moment) -> str:
-    """« le 3 décembre 2026 à 10 h 12 » / "on 3 December 2026 at 10:12" (in Europe/Paris)."""
-    if _lang() == "fr":
-        return _("le %(date)s à %(time)s", date=format_date(moment, "d MMMM y"),
-                 time=format_time(moment, "H 'h' mm"))
-    return _("le %(date)s à %(time)s", date=format_date(moment, "d MMMM y"), time=format_time(moment, "H:mm"))
+    """« le 3 décembre à 10 h 12 » / "on December 3 at 10:12 AM" (in the Region's time zone)."""
+    return _("le %(when)s", when=format_datetime(moment))
 
 
 @bp.route("/")
@@ -91,7 +88,7 @@ def grant():
         return _grant_page(str(ERRORS.get(err.code, ERRORS["code_unknown"])), 400, scope=scope, months=months,
                            code=code)
     flash(_("C'est fait : votre conseiller a accès à votre portefeuille jusqu'au %(date)s. Vous pouvez retirer "
-            "cet accès à tout moment.", date=format_date(consent.expires_at, "d MMMM y")), "success")
+            "cet accès à tout moment.", date=format_date(consent.expires_at)), "success")
     return redirect(url_for("consents.index"), code=303)
 
 

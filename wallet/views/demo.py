@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_file
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..services import demo as service
@@ -38,7 +39,7 @@ def demo_issuer(slug: str):
 def index():
     _require_demo()
     user = current_user._get_current_object()
-    return render_template("demo/index.html", items=service.catalogue(current_app),
+    return render_template("demo/index.html", items=service.catalogue(current_app, lang=str(get_locale() or "fr")[:2]),
                            email=(user.confirmed_addresses or [None])[0])
 
 

@@ -27,7 +27,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -35,6 +34,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..db import get_session, new_session
 from ..extensions import limiter
+from ..formatting import format_date, readable_check
 from ..models import Badge, Share
 from ..openbadges.messages import render as render_check
 from ..openbadges.model import Check
@@ -88,8 +88,8 @@ def _issuer_line(badge: Badge, issuer_url: str | None) -> str:
 
 def _verdict_line(badge: Badge, holder: str, issuer: str, reason: str | None) -> str:
     """The one-line answer an employer reads first."""
-    issued = format_date(badge.issued_on, "long") if badge.issued_on else None
-    until = format_date(badge.expires, "long") if badge.expires else None
+    issued = format_date(badge.issued_on) or None
+    until = format_date(badge.expires) or None
     if badge.status == "valid":
         parts = [_("Badge authentique"), _("délivré par %(issuer)s à %(name)s", issuer=issuer, name=holder)]
         if issued:
@@ -114,7 +114,7 @@ def _badge_view(share: Share, position: int, badge: Badge, holder: str) -> dict:
     lang = _lang()
     checks, reason = [], None
     for raw in verdict.get("checks") or ():
-        check = Check.from_dict(raw)
+        check = Check.from_dict(readable_check(raw))
         if check.id == "revocation" and isinstance(check.params.get("revocationReason"), str):
             reason = check.params["revocationReason"]
         checks.append({"ok": check.ok, "level": check.level.value, "message": render_check(check, lang)})

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Badge
+from ..rendering import badge_title
 from ..services import referentials
 from .helpers import request_lang as _lang
 
@@ -43,8 +44,9 @@ def index():
     user = current_user._get_current_object()
     referential, results = referentials.eligibility_for(session, user)
     lang = _lang()
-    names = {row.credential_id: (row.id, row.name) for row in session.execute(
-        select(Badge.credential_id, Badge.id, Badge.name).where(Badge.owner_id == user.id))}
+    names = {row.credential_id: (row.id, badge_title(row.name, row.issuer_name, row.issued_on)) for row in session.execute(
+        select(Badge.credential_id, Badge.id, Badge.name, Badge.issuer_name, Badge.issued_on)
+        .where(Badge.owner_id == user.id))}
     skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
     regional_names = {b.key: _text(b.name, lang) for b in referential.badges}
     from ..services.claims import active_claims_by_badge

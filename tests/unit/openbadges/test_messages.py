@@ -18,6 +18,7 @@ from wallet.openbadges.messages import (
     render_status,
 )
 from wallet.openbadges.model import CHECK_IDS, Alignment, Check, Credential, Level, Status, Verdict
+from wallet.typography import french_spacing
 
 CORE = Path(__file__).resolve().parents[3] / "wallet" / "openbadges"
 
@@ -82,12 +83,13 @@ def test_render_fills_params_in_the_readers_language():
 def test_render_tolerates_missing_params_and_unknown_outcomes():
     assert render(Check("fetch", False, Level.ERROR, {"reason": "network"}), "en").endswith("(?): try again later.")
     assert render(Check("dates", False, Level.ERROR, {"reason": "brand_new"}), "en") == CATALOG["dates"]["fail"][1]
-    assert render(Check("other", True), "fr") == GENERIC[0].format(id="other")
+    assert render(Check("other", True), "fr") == french_spacing(GENERIC[0]).format(id="other")
+    assert render(Check("other", True), "fr") == "Vérification\u00a0: other."  # French spacing
 
 
 def test_revocation_reason_is_appended():
     check = Check("revocation", False, Level.ERROR, {"reason": "revoked", "revocationReason": "Erreur"})
-    assert render(check, "fr") == "L'émetteur a révoqué ce badge. Motif : Erreur."
+    assert render(check, "fr") == "L'émetteur a révoqué ce badge. Motif\u00a0: Erreur."
     assert render(check, "en") == "The issuer has revoked this badge. Reason: Erreur."
 
 

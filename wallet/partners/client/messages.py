@@ -50,14 +50,15 @@ MESSAGES = {
                         "message."),
     "secret_expired": _l("Le partenaire a donné un secret déjà expiré. Réessayez ou contactez-le."),
     "already_registered": _l("Ce partenaire est déjà enregistré."),
-    "unknown_partner": _l("Ce sac à badges partenaire n'existe pas ou plus."),
-    "missing_state": _l("Ce retour du partenaire est incomplet. Recommencez depuis la page « Mes sacs à "
-                        "badges »."),
+    "unknown_partner": _l("Ce partenaire n'est plus proposé."),
+    "missing_state": _l("Ce retour du partenaire est incomplet. Recommencez depuis la page « Mes comptes "
+                        "chez les partenaires »."),
     "bad_state": _l("Ce retour du partenaire ne correspond à aucune demande de votre part. Recommencez depuis "
-                    "la page « Mes sacs à badges »."),
-    "used_state": _l("Ce lien de retour a déjà servi. Recommencez depuis la page « Mes sacs à badges »."),
-    "expired_state": _l("La demande a expiré (plus de 10 minutes). Recommencez depuis la page « Mes sacs à "
-                        "badges »."),
+                    "la page « Mes comptes chez les partenaires »."),
+    "used_state": _l("Ce lien de retour a déjà servi. Recommencez depuis la page « Mes comptes chez "
+                   "les partenaires »."),
+    "expired_state": _l("La demande a expiré (plus de 10 minutes). Recommencez depuis la page « Mes comptes "
+                        "chez les partenaires »."),
     "wrong_partner": _l("Ce retour ne vient pas du partenaire attendu. Par sécurité, rien n'a été enregistré. "
                         "Recommencez."),
     "wrong_issuer": _l("Ce retour ne vient pas du serveur attendu. Par sécurité, rien n'a été enregistré. "
@@ -67,14 +68,14 @@ MESSAGES = {
     "partner_refused": _l("Le partenaire n'a pas accordé l'accès (%(error)s). Réessayez plus tard."),
     "missing_code": _l("Le partenaire n'a pas renvoyé d'autorisation. Recommencez."),
     "token_failed": _l("Le partenaire a refusé l'autorisation. Recommencez dans quelques minutes."),
-    "invalid_grant": _l("Le partenaire a mis fin à l'accès. Reconnectez votre sac à badges pour reprendre."),
+    "invalid_grant": _l("Le partenaire a mis fin à l'accès. Reconnectez votre compte chez ce partenaire pour reprendre."),
     "access_ended": _l("L'accès que vous aviez donné chez %(partner)s est terminé : ce partenaire ne le prolonge "
                        "pas tout seul. Reconnectez-vous pour recevoir vos nouveaux badges ; ceux déjà importés "
                        "restent ici."),
     "unknown_page": _l("Le partenaire a envoyé une liste de badges que le portefeuille ne sait pas lire. Rien "
                        "n'est perdu : nous réessaierons après %(until)s, et la Région est prévenue."),
-    "reconnect_needed": _l("Ce sac à badges doit être reconnecté avant de synchroniser."),
-    "unauthorized": _l("Le partenaire n'accepte plus l'accès. Reconnectez votre sac à badges."),
+    "reconnect_needed": _l("Ce compte doit être reconnecté avant de synchroniser."),
+    "unauthorized": _l("Le partenaire n'accepte plus l'accès. Reconnectez votre compte chez ce partenaire."),
     "partner_down": _l("Le partenaire ne répond pas pour le moment. Vos badges déjà importés sont conservés ; "
                        "nous réessaierons plus tard."),
     "rate_limited": _l("Le partenaire demande d'attendre avant de réessayer. Nous réessaierons après "
