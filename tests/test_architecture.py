@@ -7,6 +7,9 @@
 3. Views never commit (no `.commit(` under wallet/views/).
 4. Nothing is built at import time: no module-level engine, Flask app, SafeHttp or HTTP session.
 5. No import circle among wallet modules (lazy imports count too).
+6. Views import no model, no SQLAlchemy and no database module: they call a service function, and
+   take the request's language, user and session from wallet/views/helpers.py (annotations under
+   `if TYPE_CHECKING:` aside). No function-local import in a view hides a dependency.
 
 Every import counts, wherever it stands (a lazy import inside a function too); relative imports
 are resolved, and `importlib.import_module("x")` / `__import__("x")` with a literal name count.
@@ -450,3 +453,61 @@ def test_circle_checker_catches_and_allows():
     # a package importing its children and a child importing its package is no circle
     assert circles(import_graph({"wallet.p": "from .q import x", "wallet.p.q": "from . import y"},
                                 frozenset({"wallet.p"}))) == []
+
+
+# --- rule 6: views go through services ----------------------------------------------------------
+
+FORBIDDEN_IN_VIEWS = ("wallet.models", "sqlalchemy", "wallet.migrations")
+
+
+def _type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and _dotted(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+
+
+def check_view_imports(source: str, module: str, path: str, is_package: bool = False) -> list[Violation]:
+    """Rule 6, for a view module: no model or SQLAlchemy import (annotation-only imports under
+    `if TYPE_CHECKING:` aside), and no import inside a function."""
+    tree = ast.parse(source)
+    skipped = {id(n) for block in ast.walk(tree) if _type_checking_block(block) for n in ast.walk(block)}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)) and id(inner) not in skipped:
+                    out.append(Violation(path, inner.lineno, "an import inside a view function: import at the top"))
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in skipped:
+            continue
+        names = imports_of(ast.unparse(node), module, is_package)
+        hit = next((n for _l, n in names for p in FORBIDDEN_IN_VIEWS if _matches(n, p)), None)
+        if hit:
+            out.append(Violation(path, node.lineno, f"a view imports {hit}: call a service function"))
+    return out
+
+
+def test_views_import_no_model_and_no_sqlalchemy():
+    violations = []
+    for path, module in wallet_modules():
+        if _matches(module, VIEWS_PACKAGE):
+            source = path.read_text(encoding="utf-8")
+            violations += check_view_imports(source, module, _rel(path), path.name == "__init__.py")
+    assert not violations, _report(violations, "Rule 6: views go through services")
+
+
+@pytest.mark.parametrize("source", [
+    "from ..models import Badge",
+    "from .. import models",
+    "from sqlalchemy import select",
+    "import sqlalchemy.orm",
+    "def view():\n    from ..services import claims",
+])
+def test_view_checker_catches(source):
+    assert check_view_imports(source, "wallet.views.badges", "wallet/views/badges.py"), source
+
+
+@pytest.mark.parametrize("source", [
+    "from ..services import badges",
+    "from .helpers import request_lang",
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..models import Badge",
+])
+def test_view_checker_allows(source):
+    assert check_view_imports(source, "wallet.views.badges", "wallet/views/badges.py") == []

@@ -88,7 +88,7 @@ def _paste(client, text: str) -> None:
 
 def fill(app, outbox, hosts) -> Site:
     """Every kind of object a page can show, for a learner, a counsellor and an admin."""
-    from wallet.host import app_passwords
+    from wallet.partners.host import app_passwords
 
     from wallet.db import new_session
     from wallet.models import (
@@ -147,7 +147,7 @@ def fill(app, outbox, hosts) -> Site:
 
     admin = person(app, outbox, *ADMIN, role="admin")
     tokens = []
-    with new_session(app) as session:
+    with app.app_context(), new_session(app) as session:  # share links are encrypted with the app's keys
         user = session.get(User, learner_id)
         badges = session.scalars(select(Badge).where(Badge.owner_id == learner_id).order_by(Badge.id)).all()
         nameless = next(b for b in badges if not b.name)

@@ -348,6 +348,20 @@ def baked_download(badge: Badge) -> tuple[bytes, str, str] | None:
     return data, badge.image_type, ext
 
 
+def summaries(session: Session, user: User) -> list[Any]:
+    """(credential_id, id, name, issuer_name, issued_on) of each of the learner's badges: what the
+    regional page names the badges that count with."""
+    return list(session.execute(
+        select(Badge.credential_id, Badge.id, Badge.name, Badge.issuer_name, Badge.issued_on)
+        .where(Badge.owner_id == user.id)))
+
+
+def shareable(session: Session, user: User) -> list[Badge]:
+    """The learner's badges that may go into a share (theirs: recipient matched), newest first."""
+    return list(session.scalars(select(Badge).where(Badge.owner_id == user.id, Badge.matched.is_(True))
+                                .order_by(Badge.issued_on.desc(), Badge.id.desc())))
+
+
 def count_badges(session: Session, user_id: int) -> int:
     from sqlalchemy import func
 

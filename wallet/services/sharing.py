@@ -467,6 +467,11 @@ def qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
+def qr_png_data_uri(url: str) -> str:
+    """The same PNG as a data URI (a printed page carries it: no request)."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode()
+
+
 
 # ------------------------------------------------------------------------------- preview (OG card)
 

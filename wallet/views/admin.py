@@ -4,12 +4,13 @@ Every route needs the admin role; anyone else gets 404 (no existence oracle)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..db import get_session
 from ..eligibility.problems import ReferentialError
+from ..services import claims as claims_service
 from ..services import referentials
 from .helpers import request_lang as _lang
 
@@ -76,8 +77,6 @@ def referential_version(version_id: int):
 
 @bp.route("/demandes")
 def claims():
-    from ..services import claims as claims_service
-
     session = get_session()
     ref = referentials.current(session)
     return render_template("admin/claims.html", ref=ref, lang=_lang(),
@@ -86,10 +85,6 @@ def claims():
 
 @bp.route("/demandes/<int:claim_id>/accepter", methods=["POST"])
 def approve_claim(claim_id: int):
-    from flask import current_app
-
-    from ..services import claims as claims_service
-
     try:
         claims_service.approve(current_app._get_current_object(), get_session(), claim_id,
                                current_user._get_current_object())
@@ -101,10 +96,6 @@ def approve_claim(claim_id: int):
 
 @bp.route("/demandes/<int:claim_id>/refuser", methods=["POST"])
 def refuse_claim(claim_id: int):
-    from flask import current_app
-
-    from ..services import claims as claims_service
-
     try:
         claims_service.refuse(current_app._get_current_object(), get_session(), claim_id,
                               current_user._get_current_object(), request.form.get("reason", ""))

@@ -37,6 +37,7 @@ from flask_login import current_user
 
 from ..app_icons import SIZES, icon_png
 from ..region import load_region
+from ..services.sharing import qr_png_data_uri
 from .helpers import current_region
 from .helpers import request_lang as _lang
 from .public import bp
@@ -64,8 +65,6 @@ def _load(state) -> None:
 
 
 def legal_url(page: str) -> str:
-    from flask import url_for
-
     configured = current_region().legal.get(page)
     return configured.url if configured and configured.url else url_for("public.legal", page=page)
 
@@ -80,8 +79,6 @@ def _region_globals():
 @bp.app_template_filter("qr_png")
 def qr_png(url: str) -> str:
     """A QR code of `url` as a PNG data URI (printed pages: no request, a few hundred bytes)."""
-    from ..services.sharing import qr_png_data_uri
-
     return qr_png_data_uri(url)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -146,6 +147,4 @@ def image(badge_id: int):
 
 
 def _bytes_io(data: bytes):
-    import io
-
     return io.BytesIO(data)

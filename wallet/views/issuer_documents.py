@@ -17,6 +17,8 @@ import json
 
 from flask import Response, abort, current_app, send_from_directory
 
+from ..badge_claim.issuers import builtin_for
+from ..badge_claim.issuers.builtin_documents import STATUS_LIST_NUMBER, achievement_document
 from ..db import get_session
 from ..issuer_keys import IssuerKeyError, keys_for
 from ..services import referentials
@@ -42,8 +44,6 @@ def _document(doc: dict, max_age: int, media_type: str = "application/ld+json") 
 
 
 def _issuer():
-    from ..badge_claim.issuers import builtin_for
-
     issuer = builtin_for(current_app)
     try:
         issuer.keys  # noqa: B018 - production without a key file: no builtin issuer to show
@@ -59,8 +59,6 @@ def issuer_profile():
 
 @bp.route("/issuers/region/status/<int:number>")
 def issuer_status_list(number: int):
-    from ..badge_claim.issuers.builtin_documents import STATUS_LIST_NUMBER
-
     if number != STATUS_LIST_NUMBER:
         abort(404)
     return _document(_issuer().status_list_document(), max_age=60)
@@ -76,8 +74,6 @@ def _regional_badge(key: str):
 
 @bp.route("/issuers/region/badges/<key>")
 def issuer_achievement(key: str):
-    from ..badge_claim.issuers.builtin_documents import achievement_document
-
     badge = _regional_badge(key)
     doc = achievement_document(current_app.config["BASE_URL"], achievement_id=badge.id, key=badge.key,
                                name=badge.name.fr, description=badge.description.fr,

@@ -14,6 +14,7 @@ import io
 import json
 import secrets
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from flask import (
     abort,
@@ -35,7 +36,6 @@ from flask_wtf.csrf import generate_csrf
 from ..db import get_session, new_session
 from ..extensions import limiter
 from ..formatting import format_date, readable_check
-from ..models import Badge, Share
 from ..openbadges.messages import render as render_check
 from ..openbadges.model import Check
 from ..rendering import domain
@@ -44,6 +44,9 @@ from ..services import sharing
 from .helpers import request_lang as _lang
 from .public import bp
 from .status import status_label
+
+if TYPE_CHECKING:  # annotations only: the view reads badges and shares through services.sharing
+    from ..models import Badge, Share
 
 # Unknown tokens count against a per-address budget (guessing, T51); valid pages never do.
 guess_limit = limiter.shared_limit("60 per minute", scope="share-guess",

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, send_from_directory
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..db import get_session
-from ..models import Badge
 from ..rendering import badge_title
+from ..services import badges as badges_service
 from ..services import referentials
+from ..services.claims import active_claims_by_badge
+from .claims import claim_status
 from .helpers import request_lang as _lang
 
 bp = Blueprint("regional", __name__, url_prefix="/badges-regionaux")
@@ -44,14 +45,10 @@ def index():
     user = current_user._get_current_object()
     referential, results = referentials.eligibility_for(session, user)
     lang = _lang()
-    names = {row.credential_id: (row.id, badge_title(row.name, row.issuer_name, row.issued_on)) for row in session.execute(
-        select(Badge.credential_id, Badge.id, Badge.name, Badge.issuer_name, Badge.issued_on)
-        .where(Badge.owner_id == user.id))}
+    names = {row.credential_id: (row.id, badge_title(row.name, row.issuer_name, row.issued_on))
+             for row in badges_service.summaries(session, user)}
     skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
     regional_names = {b.key: _text(b.name, lang) for b in referential.badges}
-    from ..services.claims import active_claims_by_badge
-    from .claims import claim_status
-
     claims = active_claims_by_badge(session, user)
     cards, general = [], {}
     for result in results:
@@ -147,8 +144,6 @@ def _missing_words(result, skills: dict[str, str], regional_names: dict[str, str
 @bp.route("/images/<path:name>")
 def image(name: str):
     """A regional badge's image, from the referential's own folder (names listed in the data only)."""
-    from flask import abort, send_from_directory
-
     referential = referentials.current(get_session())
     if name not in {b.image for b in referential.badges if b.image}:
         abort(404)

@@ -13,11 +13,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..db import get_session
-from ..models import Badge
-from ..services import sharing
+from ..services import badges, sharing
 
 bp = Blueprint("shares", __name__, url_prefix="/partages")
 
@@ -44,9 +42,8 @@ def _user():
     return current_user._get_current_object()
 
 
-def _shareable(user) -> list[Badge]:
-    return list(get_session().scalars(select(Badge).where(Badge.owner_id == user.id, Badge.matched.is_(True))
-                                      .order_by(Badge.issued_on.desc(), Badge.id.desc())))
+def _shareable(user) -> list:
+    return badges.shareable(get_session(), user)
 
 
 @bp.route("/")
