@@ -113,3 +113,13 @@ def eligibility_for(session: Session, user: User, now: datetime | None = None, a
     referential = current(session, app)
     verdicts = [json.loads(v) for v in session.scalars(select(Badge.verdict).where(Badge.owner_id == user.id))]
     return referential, evaluate(referential, verdicts, now or utcnow())
+
+
+def region_name(session: Session, lang: str = "fr", app: Flask | None = None) -> str:
+    """The Region's name for page headers: `REGION_NAME` when configured, else the name of the
+    referential's issuer (« Région Normandie »)."""
+    app = app or current_app
+    configured = app.config.get("REGION_NAME")
+    if configured:
+        return str(configured)
+    return current(session, app).issuer.name.get(lang) or ""

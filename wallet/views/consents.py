@@ -13,6 +13,7 @@ from ..db import get_session
 from ..extensions import limiter
 from ..services import claims as claims_service
 from ..services import counselling as service
+from .claims import submitted_message
 
 bp = Blueprint("consents", __name__, url_prefix="/accompagnement")
 
@@ -136,7 +137,7 @@ def confirm(draft_id: int):
         return redirect(url_for("consents.index"), code=303)
     if created:
         claims_service.first_attempt(current_app._get_current_object(), claim.id)
-        flash(_("Votre demande est envoyée."), "success")
+        flash(submitted_message(claims_service.current_status(get_session(), claim.id)), "success")
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 

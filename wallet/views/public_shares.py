@@ -38,9 +38,9 @@ from ..extensions import limiter
 from ..models import Badge, Share
 from ..openbadges.messages import render as render_check
 from ..openbadges.model import Check
-from ..rendering import domain
+from ..rendering import verified_origin
 from ..services import badges as badge_service
-from ..services import sharing
+from ..services import referentials, sharing
 from .public import bp
 from .status import status_label
 
@@ -67,6 +67,16 @@ def _lang() -> str:
     return str(get_locale() or "fr")
 
 
+@bp.context_processor
+def _region():
+    """`region_name()` for the employer pages' header (called only by the templates that show it)."""
+    def region_name() -> str:
+        lang = "en" if _lang().startswith("en") else "fr"
+        return referentials.region_name(get_session(), lang)
+
+    return {"region_name": region_name}
+
+
 def _active_share(token: str) -> Share:
     found = sharing.lookup(get_session(), token)
     if found.state == "active":
@@ -83,8 +93,10 @@ def _badge_at(share: Share, position: int) -> Badge:
     return badge
 
 
-def _issuer_line(badge: Badge, issuer_url: str | None) -> str:
-    where = domain(issuer_url) or domain(badge.issuer_id)
+def _issuer_line(badge: Badge, issuer_url: str | None = None) -> str:
+    """« Name (origin) »: the origin is where the badge was checked (its authoritative issuer id),
+    never the website the issuer declares about itself (`issuer_url`, shown only as a link)."""
+    where = verified_origin(badge)
     name = badge.issuer_name or where or _("émetteur inconnu")
     return f"{name} ({where})" if where and where != name else name
 
