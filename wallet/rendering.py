@@ -72,6 +72,38 @@ def _badge_title_of(badge) -> str:
     return badge_title(getattr(badge, "name", None), issuer, getattr(badge, "issued_on", None))
 
 
+# Statuses reached only after the badge's authenticity was established (DESIGN.md §4, steps 3–6):
+# its documents were fetched from, or its key checked against, its issuer's id.
+AUTHENTIC = frozenset({"valid", "revoked", "suspended", "expired", "not_yet_valid"})
+
+
+def origin(issuer_id: str | None) -> str:
+    """Where an issuer id's documents and keys live: the authority (host[:port]) of an http(s)
+    id, the host of a did:web; "" for ids that name no place (did:key, urn:uuid:…)."""
+    issuer_id = (issuer_id or "").strip()
+    if issuer_id.startswith(("http://", "https://")):
+        from .openbadges.ob2 import authority
+
+        try:
+            return authority(issuer_id)
+        except ValueError:
+            return ""
+    if issuer_id.startswith("did:web:"):
+        from urllib.parse import unquote
+
+        host = issuer_id[len("did:web:"):].split("#", 1)[0].split("?", 1)[0].split(":", 1)[0]
+        return unquote(host).lower()
+    return ""
+
+
+def verified_origin(badge) -> str:
+    """The origin where a stored badge was checked (its authoritative issuer id's authority), or ""
+    when its authenticity was not established. Never the issuer's self-declared website."""
+    if getattr(badge, "status", None) not in AUTHENTIC:
+        return ""
+    return origin(getattr(badge, "issuer_id", ""))
+
+
 def init_app(app) -> None:
     from . import formatting
 
@@ -81,3 +113,4 @@ def init_app(app) -> None:
     app.jinja_env.filters["safe_url"] = safe_url
     app.jinja_env.filters["domain"] = domain
     app.jinja_env.filters["badge_title"] = _badge_title_of  # {{ badge|badge_title }}
+    app.jinja_env.filters["verified_origin"] = verified_origin

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
@@ -111,10 +112,17 @@ def test_the_learner_types_the_code_and_confirms_a_prepared_claim(app, counsello
     # The learner confirms in one tap and lands on the claim.
     phone.goto(live_server + "/accompagnement/")
     assert phone.get_by_text(f"Mme Durand a préparé une demande pour le badge « {COMMUNIQUER} »").is_visible()
+    # What goes with it is on the card, as on a direct claim: the badges and the public proof page.
+    draft = phone.locator(".draft-card")
+    expect(draft.get_by_text("La Région va recevoir votre demande avec ces badges, vérifiés")).to_be_visible()
+    expect(draft.locator(".supporting li")).to_have_count(2)
+    expect(draft.get_by_text("une page de preuves qui liste ces badges", exact=False)).to_be_visible()
     learner_checks(phone)
     phone.get_by_role("button", name="Confirmer la demande").click()
     phone.wait_for_url(re.compile(r".*/demandes/\d+$"))
     assert phone.get_by_text("Délivrée").first.is_visible()
+    expect(phone.get_by_role("status").filter(has_text="C'est fait : la Région vous a délivré ce badge.")
+           ).to_be_visible()
 
     # The journal, then withdrawal: the counsellor's next request is refused.
     phone.goto(live_server + "/accompagnement/journal")

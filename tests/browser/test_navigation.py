@@ -104,7 +104,7 @@ def test_counsellor_and_admin_tabs(app, desktop, small_phone, live_server, outbo
     expect(page.get_by_role("link", name="Mon accompagnement")).to_have_count(0)
 
     page = desktop.new_page()
-    log_in(page, live_server, email="admin@region.example", landing="**/tableau-de-bord")
+    log_in(page, live_server, email="admin@region.example", landing="**/admin/tableau-de-bord")
     # On a wide screen the tabs sit in the header, not at the bottom.
     bar = _tabs(page).bounding_box()
     assert bar["y"] + bar["height"] <= page.locator(".site-header").bounding_box()["height"] + 1

@@ -74,6 +74,7 @@ def test_employer_on_a_phone_without_javascript(shared_path, live_server, new_co
     verdict = page.locator(".verdict").inner_text()
     assert "Badge authentique" in verdict and "Organisme Formation" in verdict and "Ana Martin" in verdict
     assert page.get_by_role("heading", name="Premiers secours").is_visible()
+    assert page.locator(".site-header").inner_text().strip() == "Vérification d'un badge — Région Normandie"
     page.get_by_label("Adresse e-mail du candidat").fill("ANA@example.org")
     page.get_by_role("button", name="Vérifier l'adresse").click()
     assert page.get_by_text("Oui : ce badge a bien été délivré à cette adresse e-mail.").is_visible()

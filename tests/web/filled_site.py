@@ -88,8 +88,6 @@ def _paste(client, text: str) -> None:
 
 def fill(app, outbox, hosts) -> Site:
     """Every kind of object a page can show, for a learner, a counsellor and an admin."""
-    from wallet.partners.host import app_passwords
-
     from wallet.db import new_session
     from wallet.models import (
         Badge,
@@ -103,6 +101,7 @@ def fill(app, outbox, hosts) -> Site:
         Share,
         User,
     )
+    from wallet.partners.host import app_passwords
     from wallet.services import admin as admin_service
     from wallet.services import sharing
 

@@ -327,9 +327,22 @@ def test_counsellor_prepares_and_only_the_learner_confirms(app, outbox, learner,
                            data={"csrf_token": token}).status_code == 404
     assert rows(app, Claim) == []
     mine = unescape(learner.get("/accompagnement/").text)
-    assert f"Mme Durand a préparé une demande pour le badge « {COMMUNIQUER} »" in plain(mine)
+    assert f"Mme Durand a préparé une demande pour le badge « {COMMUNIQUER} »" in mine
+    # Before confirming, the learner sees what goes with it, as on the direct claim's screen.
+    card = mine[mine.index("Mme Durand a préparé une demande"):mine.index("Confirmer la demande")]
+    text = plain(re.sub(r"<[^>]+>", "", card))
+    assert "La Région va recevoir votre demande avec ces badges, vérifiés" in text
+    assert "Communication 1 — Organisme" in text and "Communication 2 — Organisme" in text
+    assert "une page de preuves qui liste ces badges" in text and "Ana Martin" in text
+    assert f"Le badge sera délivré à : {LEARNER[0]}" in text
     r = learner.post(f"/accompagnement/propositions/{draft.id}/confirmer", data={"csrf_token": csrf_from(mine)})
     assert r.status_code == 303 and re.fullmatch(r"/demandes/\d+", r.headers["Location"])
+    issued = unescape(learner.get(r.headers["Location"]).text)
+    # The flash says what the chip says: issued at once by the builtin issuer (approval auto).
+    [notice] = re.findall(r'<p class="notice notice-success" role="status">(.*?)</p>', issued)
+    assert notice == "C'est fait : la Région vous a délivré ce badge."
+    history = re.findall(r"<li>[^<]* — ([^<]*)</li>", issued[issued.index("Historique"):])
+    assert history == ["Enregistrée", "Envoyée à la Région", "Délivrée"]
     [claim] = rows(app, Claim)
     assert claim.user_id == ana and claim.prepared_by_id == user_id(app, COUNSELLOR[0])
     assert claim.recipient_email == LEARNER[0] and claim.status == "issued"

@@ -310,7 +310,7 @@ def test_employer_reads_the_verdict_and_details_without_an_account(alice, app, f
     r = employer(app).get(path)
     page = unescape(r.text)
     assert r.status_code == 200
-    assert (f"Badge authentique · délivré par Organisme Formation (127.0.0.1) à {NAME} le" in page)
+    assert (f"Badge authentique · délivré par Organisme Formation ({host.authority}) à {NAME} le" in page)
     assert "sans date de fin de validité" in page
     for expected in ("Premiers secours", "Gestes de premiers secours", "Réussir la formation", "Compétence A",
                      "Dernière vérification le", "Vérifier à nouveau",
@@ -608,3 +608,54 @@ def test_view_counter_batches_views_into_one_update(alice, app, factory, host):
     assert count == 2 and str(last).startswith("2026-01-05 10:30")
     counter.flush()  # nothing pending: nothing written
     assert db(app, "SELECT view_count FROM shares WHERE id = 9201") == [(2,)]
+
+
+def test_employer_page_header_names_the_check_and_the_region(alice, app, factory, host):
+    first = import_hosted(alice, factory, host)
+    second = import_hosted(alice, factory, host, path="/assertions/2")
+    path, _ = create_link(alice, [first])
+    page = unescape(employer(app).get(path).text)
+    header = re.search(r'<header class="site-header">(.*?)</header>', page, re.DOTALL).group(1)
+    assert "Vérification d'un badge — Région Normandie" in header
+    assert "Mon portefeuille de badges" not in page
+    assert re.search(r"<title>[^<]* · Vérification d'un badge — Région Normandie</title>", page)
+    several, _ = create_link(alice, [first, second])
+    assert "Vérification de badges — Région Normandie" in unescape(employer(app).get(several).text)
+    app.config["REGION_NAME"] = "Région Bretagne"  # another Region's install, from its configuration
+    assert "Vérification d'un badge — Région Bretagne" in unescape(employer(app).get(path + "?autre").text)
+    english = employer(app)
+    english.post("/langue", data={"csrf_token": csrf_from(english.get(path).text), "locale": "en"})
+    del app.config["REGION_NAME"]
+    assert "Badge check — Normandy Region" in unescape(english.get(path + "?en").text)
+
+
+def test_the_issuer_origin_shown_is_where_the_badge_was_checked(alice, app, factory, host):
+    """An issuer may declare any website about itself: the page names the origin its documents
+    came from (the authority of its authoritative id), and links the website only as its website."""
+    badge_id = import_hosted(alice, factory, host, issuer_extra={"url": "https://bank.example/"})
+    path, _ = create_link(alice, [badge_id])
+    page = unescape(employer(app).get(path).text)
+    assert f"délivré par Organisme Formation ({host.authority}) à {NAME}" in page
+    assert "(bank.example)" not in page
+    assert f"<dt>Vérifié auprès de</dt><dd>{host.authority}</dd>" in page
+    assert 'href="https://bank.example/"' in page  # the issuer's name still links its website
+    own = unescape(alice.get(f"/badges/{badge_id}").text)
+    assert f"({host.authority})" in own and "(bank.example)" not in own
+    assert f"<dt>Vérifié auprès de</dt><dd>{host.authority}</dd>" in own
+    # A badge whose authenticity failed names no verified origin at all.
+    db(app, "UPDATE badges SET status = 'invalid' WHERE id = :i", i=badge_id)
+    assert "Vérifié auprès de" not in unescape(alice.get(f"/badges/{badge_id}").text)
+
+
+@pytest.mark.parametrize(("issuer_id", "expected"), [
+    ("https://Issuer.Example:8443/profile.json", "issuer.example:8443"),
+    ("https://user@issuer.example/profile", "issuer.example"),
+    ("did:web:issuer.example%3A8443:org:1#key-1", "issuer.example:8443"),
+    ("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", ""),
+    ("urn:uuid:2f0c1b7e-0000-4000-8000-000000000000", ""),
+    ("", ""),
+])
+def test_origin_of_an_issuer_id(issuer_id, expected):
+    from wallet.rendering import origin
+
+    assert origin(issuer_id) == expected

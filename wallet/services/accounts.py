@@ -102,6 +102,30 @@ class Registered:
     user_id: int | None  # None when the address already had an account (the requester is not told)
 
 
+REGISTRATION_FIELDS = ("display_name", "email", "password", "password_confirm")
+
+
+def registration_problems(display_name: str, address: str, password: str, password_confirm: str
+                          ) -> dict[str, str]:
+    """Every problem of a registration form at once, as {field: error code} (empty when none), so
+    the form can say each one next to its field. Looks nothing up: `register` still decides."""
+    problems: dict[str, str] = {}
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 120:
+        problems["display_name"] = "bad_name"
+    key = ""
+    try:
+        _typed, key = normalize_address(address)
+    except AccountError as err:
+        problems["email"] = err.code
+    problem = password_problem(password or "", personal=(display_name, key.split("@")[0]))
+    if problem:
+        problems["password"] = f"password_{problem}"
+    elif (password or "") != (password_confirm or ""):
+        problems["password_confirm"] = "password_mismatch"
+    return problems
+
+
 def register(session: Session, display_name: str, address: str, password: str, locale: str = "fr") -> Registered:
     display_name = (display_name or "").strip()
     if not display_name or len(display_name) > 120:

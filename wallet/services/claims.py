@@ -379,6 +379,11 @@ def my_claims(session: Session, user: User) -> list[Claim]:
     return list(session.scalars(select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc())))
 
 
+def current_status(session: Session, claim_id: int) -> str:
+    """The claim's status as stored now (after a first delivery attempt made in another session)."""
+    return session.scalar(select(Claim.status).where(Claim.id == claim_id)) or "pending"
+
+
 def get_owned(session: Session, user: User, claim_id: int) -> Claim | None:
     return session.scalar(select(Claim).where(Claim.id == claim_id, Claim.user_id == user.id))
 

@@ -419,10 +419,16 @@ def _mail_learner_draft(session: Session, learner: User, counsellor: User, resul
 
 @dataclass(frozen=True, slots=True)
 class DraftRow:
+    """A prepared claim as the learner confirms it: what goes with it, as on the direct claim's
+    screen (the supporting badges, sent with a public proof page, and the address)."""
+
     id: int
     counsellor_name: str
     badge_name: str
     created_at: datetime
+    supporting: tuple[tuple[str, str], ...] = ()  # (badge name, issuer name) sent as evidence
+    recipient: str = ""
+    eligible: bool = True
 
 
 def drafts_for(session: Session, learner: User, lang: str = "fr") -> list[DraftRow]:
@@ -434,8 +440,17 @@ def drafts_for(session: Session, learner: User, lang: str = "fr") -> list[DraftR
             badge_name = referential.badge(draft.regional_badge_key).name.get(lang)
         except KeyError:
             badge_name = draft.regional_badge_key
+        try:
+            preview = claims_service.preview(session, learner, draft.regional_badge_key)
+        except claims_service.ClaimError:
+            supporting, eligible = (), False
+        else:
+            supporting = tuple((b.name or "", b.issuer_name or "") for b in preview.supporting)
+            eligible = preview.eligibility.state == "eligible"
+        recipient = (draft.recipient_email if draft.recipient_email in learner.confirmed_addresses
+                     else _recipient(learner)) or ""
         rows.append(DraftRow(draft.id, counsellor.display_name if counsellor else "", badge_name,
-                             draft.created_at))
+                             draft.created_at, supporting, recipient, eligible))
     return rows
 
 

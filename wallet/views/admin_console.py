@@ -14,7 +14,7 @@ from ..eligibility.problems import ReferentialError
 from ..services import admin as service
 from ..services import referentials
 from .admin import _lang, _uploaded_text, bp
-from .claims import claim_status
+from .claims import claim_status, history_label
 from .status import status_label
 
 
@@ -35,7 +35,7 @@ def console():
     status = service.issuer_status(session)
     return render_template("admin/console_dashboard.html", figures=figures, issuer=status,
                            status_labels={b.label: status_label(b.label)[0] for b in figures.badges_by_status},
-                           claim_labels={s: claim_status(s)[0] for s in service.CLAIM_STATES})
+                           claim_labels={s: claim_status(s)[0] for s in service.CLAIM_STATES}, history_label=history_label)
 
 
 # ------------------------------------------------------------------------------ people, roles, invitations

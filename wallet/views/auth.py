@@ -13,12 +13,13 @@ from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
 from ..extensions import limiter
-from ..security import DEFAULT_AFTER_LOGIN, fresh_session, safe_next
+from ..security import DEFAULT_AFTER_LOGIN, fresh_session, landing_after_login, safe_next
 from ..services import accounts, login_guard
 from ..services.accounts import AccountError
 from .messages import account_error
 
 bp = Blueprint("auth", __name__)
+CONFIRMED_ADDRESS = "confirmed_address"  # session key: the address just confirmed, for the login form
 
 
 def _address_key() -> str:
@@ -57,10 +58,11 @@ def login():
                                    email=email, next=next_url), 400
         fresh_session()  # no fixation; the chosen language stays
         login_user(attempt.user)
-        response = redirect(next_url or url_for(DEFAULT_AFTER_LOGIN))
+        response = redirect(next_url or url_for(landing_after_login(attempt.user)))
         _set_device_cookie(response, attempt.device_cookie)
         return response
-    return render_template("auth/login.html", next=next_url)
+    # Just confirmed an address: the form is filled in with it (kept in the session, not the URL).
+    return render_template("auth/login.html", next=next_url, email=session.pop(CONFIRMED_ADDRESS, ""))
 
 
 def _set_device_cookie(response, value: str | None) -> None:
@@ -111,16 +113,19 @@ def register():
         return redirect(url_for(DEFAULT_AFTER_LOGIN))
     if request.method == "POST":
         form = request.form
-        if form.get("password", "") != form.get("password_confirm", ""):
-            return render_template("auth/register.html", form=form,
-                                   error=_("Les deux mots de passe ne sont pas identiques.")), 400
-        try:
-            accounts.register(get_session(), form.get("display_name", ""), form.get("email", ""),
-                              form.get("password", ""), locale=session.get("lang", "fr"))
-        except AccountError as err:
-            return render_template("auth/register.html", form=form, error=account_error(err.code)), 400
-        return redirect(url_for("auth.check_email"))
-    return render_template("auth/register.html", form={})
+        problems = accounts.registration_problems(form.get("display_name", ""), form.get("email", ""),
+                                                  form.get("password", ""), form.get("password_confirm", ""))
+        if not problems:
+            try:
+                accounts.register(get_session(), form.get("display_name", ""), form.get("email", ""),
+                                  form.get("password", ""), locale=session.get("lang", "fr"))
+            except AccountError as err:  # the same checks: never expected, said at the top
+                problems = {{"bad_name": "display_name", "bad_email": "email"}.get(err.code, "password"): err.code}
+            else:
+                return redirect(url_for("auth.check_email"))
+        errors = {field: account_error(code) for field, code in problems.items()}
+        return render_template("auth/register.html", form=form, errors=errors), 400
+    return render_template("auth/register.html", form={}, errors={})
 
 
 @bp.route("/verifiez-vos-e-mails")
@@ -138,7 +143,10 @@ def confirm_email(token: str):
         except AccountError as err:
             return render_template("auth/confirm.html", token=token, error=account_error(err.code)), 400
         flash(_("L'adresse %(address)s est confirmée.", address=email.address), "success")
-        return redirect(url_for("account.index") if current_user.is_authenticated else url_for("auth.login"))
+        if current_user.is_authenticated:
+            return redirect(url_for("account.index"))
+        session[CONFIRMED_ADDRESS] = email.address
+        return redirect(url_for("auth.login"))
     return render_template("auth/confirm.html", token=token)
 
 

@@ -17,9 +17,10 @@ from .helpers import request_lang as _lang
 
 bp = Blueprint("claims", __name__, url_prefix="/demandes")
 
+# One word per state, the same in the learner's list, the claim's history and the admin figures.
 STATUS = {
-    "pending": (_l("Envoyée"), "warn"),
-    "sent": (_l("Envoyée"), "warn"),
+    "pending": (_l("Enregistrée"), "warn"),
+    "sent": (_l("Envoyée à la Région"), "warn"),
     "in_review": (_l("En cours d'examen"), "warn"),
     "issued": (_l("Délivrée"), "ok"),
     "refused": (_l("Refusée"), "err"),
@@ -36,8 +37,26 @@ ERRORS = {
 
 
 def claim_status(status: str) -> tuple[str, str]:
-    label, style = STATUS.get(status, (_l("Envoyée"), "warn"))
+    label, style = STATUS.get(status, STATUS["pending"])
     return str(label), style
+
+
+def history_label(event: dict) -> str:
+    """A line of the claim's history: its state's word, or what the staff flag means."""
+    if event.get("note") == "needs_staff":
+        return _("Envoi bloqué : la Région s'en occupe")
+    return claim_status(event.get("status", ""))[0]
+
+
+def submitted_message(status: str) -> str:
+    """The flash after a claim is made, saying the state it is in now (it may be issued at once)."""
+    if status == "issued":
+        return _("C'est fait : la Région vous a délivré ce badge.")
+    if status == "in_review":
+        return _("Votre demande est envoyée : une personne de la Région va l'examiner.")
+    if status == "sent":
+        return _("Votre demande est envoyée à la Région.")
+    return _("Votre demande est enregistrée : elle part vers la Région dans quelques instants.")
 
 
 def _user():
@@ -71,7 +90,7 @@ def new(key: str):
                                    error=str(ERRORS.get(err.code, ERRORS["not_eligible"]))), 400
         if created:
             service.first_attempt(current_app._get_current_object(), claim.id)
-            flash(_("Votre demande est envoyée."), "success")
+            flash(submitted_message(service.current_status(session, claim.id)), "success")
         return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
     return render_template("claims/new.html", preview=preview, lang=_lang())
 
@@ -86,4 +105,5 @@ def detail(claim_id: int):
     evidence = json.loads(claim.evidence or "{}")
     history = json.loads(claim.history or "[]")
     return render_template("claims/detail.html", claim=claim, badge=referential.badge(claim.regional_badge_id),
-                           evidence=evidence, history=history, claim_status=claim_status, lang=_lang())
+                           evidence=evidence, history=history, claim_status=claim_status, history_label=history_label,
+                           lang=_lang())

@@ -13,6 +13,7 @@ from ..extensions import limiter
 from ..formatting import format_date, format_datetime
 from ..services import claims as claims_service
 from ..services import counselling as service
+from .claims import submitted_message
 from .helpers import request_lang as _lang
 
 bp = Blueprint("consents", __name__, url_prefix="/accompagnement")
@@ -130,7 +131,7 @@ def confirm(draft_id: int):
         return redirect(url_for("consents.index"), code=303)
     if created:
         claims_service.first_attempt(current_app._get_current_object(), claim.id)
-        flash(_("Votre demande est envoyée."), "success")
+        flash(submitted_message(claims_service.current_status(get_session(), claim.id)), "success")
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 

@@ -38,7 +38,7 @@ from ..extensions import limiter
 from ..formatting import format_date, readable_check
 from ..openbadges.messages import render as render_check
 from ..openbadges.model import Check
-from ..rendering import domain
+from ..rendering import verified_origin
 from ..services import badges as badge_service
 from ..services import sharing
 from .helpers import request_lang as _lang
@@ -83,8 +83,10 @@ def _badge_at(share: Share, position: int) -> Badge:
     return badge
 
 
-def _issuer_line(badge: Badge, issuer_url: str | None) -> str:
-    where = domain(issuer_url) or domain(badge.issuer_id)
+def _issuer_line(badge: Badge, issuer_url: str | None = None) -> str:
+    """« Name (origin) »: the origin is where the badge was checked (its authoritative issuer id),
+    never the website the issuer declares about itself (`issuer_url`, shown only as a link)."""
+    where = verified_origin(badge)
     name = badge.issuer_name or where or _("émetteur inconnu")
     return f"{name} ({where})" if where and where != name else name
 
