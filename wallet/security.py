@@ -25,6 +25,7 @@ def landing_after_login(user) -> str:
     admin console, everyone else on their home (a counsellor's redirects to their learners)."""
     return "admin.console" if getattr(user, "role", None) == "admin" else DEFAULT_AFTER_LOGIN
 
+
 # worker-src and manifest-src: the installed app's service worker and manifest, ours only
 # (wallet/views/app_shell.py); both would fall back to 'self' anyway, said here on purpose.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -4,13 +4,19 @@ the message after asking, the admin figures. A claim issued at once is never ann
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import unescape as html_unescape
 
 import pytest
 
+from tests.conftest import plain
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import upload
 from tests.web.test_regional import aligned_assertion, regional_config
+
+
+def unescape(page: str) -> str:
+    """The page as text to compare with, French no-break spaces as plain ones."""
+    return plain(html_unescape(page))
 
 
 @pytest.fixture

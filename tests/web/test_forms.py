@@ -5,12 +5,18 @@ console, and the file picker is ours (a label styled as a button, in French, wor
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import unescape as html_unescape
 
 import pytest
 
+from tests.conftest import plain
 from tests.web.accounts_helpers import PASSWORD, confirm_last_mail, login, logout, post_form, register
 from tests.web.test_counselling import set_role
+
+
+def unescape(page: str) -> str:
+    """The page as text to compare with, French no-break spaces as plain ones."""
+    return plain(html_unescape(page))
 
 
 def _input(page: str, name: str) -> str:

@@ -79,7 +79,7 @@ def test_four_tabs_and_the_current_one(ana, path, current):
 def test_secondary_pages_are_in_the_menu_and_marked_there(ana):
     nav = nav_of(ana.get("/compte/").text)
     names = [name for name, _c in nav.links["menu"]]
-    assert names == ["Mon compte", "Mes demandes", "Mes sacs à badges", "Mon accompagnement", "Mes données"]
+    assert names == ["Mon compte", "Mes demandes", "Mes comptes chez les partenaires", "Mon accompagnement", "Mes données"]
     assert [name for name, c in nav.links["menu"] if c == "page"] == ["Mon compte"]
     html = ana.get("/demandes/").text
     assert [name for name, c in nav_of(html).links["menu"] if c == "page"] == ["Mes demandes"]
