@@ -82,6 +82,7 @@ def test_logout_empties_what_the_phone_kept(app, factory, host, live_server, pho
     page.goto(live_server + "/badges/")
     assert kept_pages(page)
     with page.expect_response(lambda r: r.url.endswith("/deconnexion")) as answer:
+        page.locator("details.menu > summary").click()  # « Se déconnecter » is in the « Menu »
         page.get_by_role("button", name="Se déconnecter").click()
     assert answer.value.all_headers()["clear-site-data"] == '"cache", "storage"'
     page.wait_for_url("**/connexion")
@@ -122,6 +123,7 @@ def test_a_counsellors_and_an_admins_pages_are_never_kept(app, factory, host, li
     page.goto(live_server + "/conseiller/")
     page.goto(live_server + "/conseiller/code")
     assert [p for p in kept_pages(page) if p.startswith("/conseiller")] == []
+    page.locator("details.menu > summary").click()
     page.get_by_role("button", name="Se déconnecter").click()
     log_in(page, live_server, "admin@region.example")
     worker_ready(page)
