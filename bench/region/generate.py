@@ -416,7 +416,7 @@ class Region:
     # ------------------------------------------------------------------------------- sinks
 
     SHARE_COLUMNS = ("id", "owner_id", "token_hash", "kind", "label", "expires_at", "revoked_at", "view_count",
-                     "last_viewed_at", "created_at")
+                     "last_viewed_at", "created_at", "purpose")
     ITEM_COLUMNS = ("id", "share_id", "badge_id", "position")
     CLAIM_COLUMNS = ("id", "user_id", "regional_badge_id", "regional_badge_key", "status", "active",
                      "idempotency_key", "recipient_email", "evidence", "evidence_share_id", "issuer_backend",
@@ -433,7 +433,7 @@ class Region:
         yield "emails", self.EMAIL_COLUMNS, self.emails()
         yield "badges", self.BADGE_COLUMNS, self.badges()
         claims, outbox, shares, items = self.claims_and_shares()
-        yield "shares", self.SHARE_COLUMNS, shares
+        yield "shares", self.SHARE_COLUMNS, [(*row, "") for row in shares]  # purpose: an ordinary link
         yield "share_items", self.ITEM_COLUMNS, items
         yield "claims", self.CLAIM_COLUMNS, claims
         yield "outbox", self.OUTBOX_COLUMNS, outbox
