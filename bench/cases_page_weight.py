@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from .context import APP_PYTHON, REPO_ROOT, Bench
+from .pipe import stop_process
 from .registry import Cell, Row, below, case
 
 TARGET_KB = 60
@@ -163,11 +164,7 @@ def page_weight(bench: Bench | None = None):
         return
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
     install = results.pop()

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from .context import APP_PYTHON, REPO_ROOT, Bench
+from .pipe import stop_process
 from .registry import Cell, Row, below, case
 
 CONNECTIONS = 16
@@ -184,11 +185,7 @@ def share_public_page(bench: Bench):
         return
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
     page_rps = statistics.median(r for r, _p, _t in page)

@@ -8,6 +8,18 @@ import subprocess
 from typing import Any
 
 
+def stop_process(proc: subprocess.Popen, *, terminate: bool = True, timeout: float = 10) -> None:
+    """End a child process: SIGTERM (unless it was asked to quit already), wait `timeout` seconds,
+    then kill it."""
+    if terminate:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class JsonPipe:
     def __init__(self, command: list[str], **popen: Any) -> None:
         self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -33,8 +45,4 @@ class JsonPipe:
             self._receive()
         except (OSError, ValueError):
             pass
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        stop_process(self._proc, terminate=False)
