@@ -4,7 +4,6 @@ With JavaScript and without."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -12,8 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
-from tests.web.test_badges import png_image
-from wallet.openbadges import bake
+from tests.browser.test_wallet import baked_file
 
 SMALL_PHONE = {"width": 360, "height": 640}
 
@@ -35,12 +33,8 @@ def share_page(new_context, playwright, live_server, outbox, factory, host, tmp_
     page = context.new_page()
     register_and_confirm(page, live_server, outbox)
     log_in(page, live_server)
-    hosted = factory.ob2_hosted()
-    host.route("/badges/1/image.png", png_image(), content_type="image/png")
-    badge_file = tmp_path / "badge.png"
-    badge_file.write_bytes(bake(png_image(), json.dumps(hosted.assertion)))
     page.goto(live_server + "/badges/importer")
-    page.get_by_label("Des images de badges").set_input_files(str(badge_file))
+    page.get_by_label("Des images de badges").set_input_files(str(baked_file(tmp_path, factory, host)))
     page.get_by_role("button", name="Importer et vérifier").click()
     page.goto(live_server + "/partages/nouveau")
     page.get_by_role("checkbox", name="Premiers secours").check()

@@ -4,15 +4,13 @@ recipient. axe-core and the 360 px layout check run on every page of the feature
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
-from tests.web.test_badges import png_image
-from wallet.openbadges import bake
+from tests.browser.test_wallet import baked_file
 
 
 @pytest.fixture
@@ -28,12 +26,8 @@ def shared_path(phone, live_server, outbox, factory, host, tmp_path):
     page = phone.new_page()
     register_and_confirm(page, live_server, outbox)
     log_in(page, live_server)
-    hosted = factory.ob2_hosted()
-    host.route("/badges/1/image.png", png_image(), content_type="image/png")
-    badge_file = tmp_path / "badge.png"
-    badge_file.write_bytes(bake(png_image(), json.dumps(hosted.assertion)))
     page.goto(live_server + "/badges/importer")
-    page.get_by_label("Des images de badges").set_input_files(str(badge_file))
+    page.get_by_label("Des images de badges").set_input_files(str(baked_file(tmp_path, factory, host)))
     page.get_by_role("button", name="Importer et vérifier").click()
     page.goto(live_server + "/badges/")
     page.get_by_role("link", name="Premiers secours").click()
