@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from ..db import get_session
 from ..security import fresh_session, safe_next
 from ..services import account_emails, accounts
 from ..services.accounts import AccountError
+from .helpers import signed_in_user as _user
 from .messages import account_error
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _int(name: str) -> int:

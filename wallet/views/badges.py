@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
@@ -15,18 +14,12 @@ from ..formatting import readable_check
 from ..openbadges.model import Verdict
 from ..services import badges as service
 from .doctor import diagnose
+from .helpers import outbound_http as _http
 from .helpers import request_lang as _lang
+from .helpers import signed_in_user as _user
 from .status import status_label
 
 bp = Blueprint("badges", __name__, url_prefix="/badges")
-
-
-def _http():
-    return current_app.extensions["wallet_http"]
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _owned(badge_id: int):

@@ -7,13 +7,13 @@ import json
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
 from ..services import claims as service
 from ..services import referentials
 from .helpers import request_lang as _lang
+from .helpers import signed_in_user as _user
 
 bp = Blueprint("claims", __name__, url_prefix="/demandes")
 
@@ -57,10 +57,6 @@ def submitted_message(status: str) -> str:
     if status == "sent":
         return _("Votre demande est envoyée à la Région.")
     return _("Votre demande est enregistrée : elle part vers la Région dans quelques instants.")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @bp.route("/")

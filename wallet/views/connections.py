@@ -11,7 +11,6 @@ import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
@@ -19,17 +18,11 @@ from ..partners import client as service
 from ..partners.client.wire import origin_of
 from ..security import CSP
 from .badges import _result_line
+from .helpers import outbound_http as _http
+from .helpers import signed_in_user as _user
 from .status import status_label
 
 bp = Blueprint("connections", __name__, url_prefix="/connexions")
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _http():
-    return current_app.extensions["wallet_http"]
 
 
 @bp.route("/")

@@ -15,6 +15,7 @@ from ..services import claims as claims_service
 from ..services import counselling as service
 from .claims import submitted_message
 from .helpers import request_lang as _lang
+from .helpers import signed_in_user as _user
 
 bp = Blueprint("consents", __name__, url_prefix="/accompagnement")
 
@@ -46,10 +47,6 @@ CLAIM_ERRORS = {
 def _learners_only():
     if not current_user.is_authenticated or current_user.role != "learner":
         abort(404)
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def when(moment) -> str:

@@ -17,6 +17,7 @@ from ..extensions import limiter
 from ..services import counselling as service
 from .claims import claim_status
 from .helpers import request_lang as _lang
+from .helpers import signed_in_user as _user
 from .regional import STATES as REGIONAL_STATES
 from .status import status_label
 
@@ -35,10 +36,6 @@ SCOPES = {"view": _l("Voir ses badges et son éligibilité"),
 def _counsellors_only():
     if not current_user.is_authenticated or current_user.role != "counsellor":
         abort(404)
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _regional_state(state: str) -> tuple[str, str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from ..db import get_session
 from ..extensions import limiter
 from ..partners.host import accesses, app_passwords
 from ..partners.host.app_passwords import AppPasswordError
 from ..partners.host.common import now
+from .helpers import signed_in_user as _user
 
 bp = Blueprint("host_account", __name__, url_prefix="/compte/applications")
 
@@ -25,10 +25,6 @@ ERRORS = {
     "label_too_long": lambda: _("Ce nom est trop long (80 caractères au plus)."),
     "too_many": lambda: _("Vous avez déjà 20 mots de passe d'application. Supprimez ceux qui ne servent plus."),
 }
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _page(status: int = 200, **extra):

@@ -12,10 +12,10 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from ..db import get_session
 from ..services import badges, sharing
+from .helpers import signed_in_user as _user
 
 bp = Blueprint("shares", __name__, url_prefix="/partages")
 
@@ -36,10 +36,6 @@ EXPIRY_LABELS = [
 KIND_LABELS = {"badge": _l("Un badge"), "collection": _l("Une sélection de badges"),
                "evidence": _l("Preuves d'une demande de badge régional")}
 STATE_LABELS = {"active": (_l("Actif"), "ok"), "revoked": (_l("Désactivé"), "err"), "expired": (_l("Expiré"), "warn")}
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _shareable(user) -> list:
