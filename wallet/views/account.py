@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from ..db import get_session
 from ..security import fresh_session, safe_next
 from ..services import account_emails, accounts
 from ..services.accounts import AccountError
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 from .messages import account_error
 
@@ -33,7 +33,7 @@ def _render_error(code: str, status: int = 400):
 @bp.route("/adresses", methods=["POST"])
 def add_email():
     try:
-        email = account_emails.add_email(get_session(), _user(), request.form.get("email", ""))
+        email = account_emails.add_email(request_session(), _user(), request.form.get("email", ""))
     except AccountError as err:
         return _render_error(err.code)
     flash(_("Nous avons envoyé un lien de confirmation à %(address)s.", address=email.address), "success")
@@ -43,7 +43,7 @@ def add_email():
 @bp.route("/adresses/renvoyer", methods=["POST"])
 def resend_confirmation():
     try:
-        account_emails.resend_confirmation(get_session(), _user(), _int("email_id"))
+        account_emails.resend_confirmation(request_session(), _user(), _int("email_id"))
     except AccountError as err:
         return _render_error(err.code, 404 if err.code == "not_found" else 400)
     flash(_("Le lien de confirmation a été renvoyé."), "success")
@@ -53,7 +53,7 @@ def resend_confirmation():
 @bp.route("/adresses/retirer", methods=["POST"])
 def remove_email():
     try:
-        account_emails.remove_email(get_session(), _user(), _int("email_id"))
+        account_emails.remove_email(request_session(), _user(), _int("email_id"))
     except AccountError as err:
         return _render_error(err.code, 404 if err.code == "not_found" else 400)
     flash(_("L'adresse a été retirée."), "success")
@@ -63,7 +63,7 @@ def remove_email():
 @bp.route("/adresses/principale", methods=["POST"])
 def make_primary():
     try:
-        account_emails.make_primary(get_session(), _user(), _int("email_id"))
+        account_emails.make_primary(request_session(), _user(), _int("email_id"))
     except AccountError as err:
         return _render_error(err.code, 404 if err.code == "not_found" else 400)
     flash(_("Adresse principale changée."), "success")
@@ -76,7 +76,7 @@ def change_password():
     if form.get("password", "") != form.get("password_confirm", ""):
         return _render_error("password_mismatch")
     try:
-        user = accounts.change_password(get_session(), _user(), form.get("current_password", ""),
+        user = accounts.change_password(request_session(), _user(), form.get("current_password", ""),
                                         form.get("password", ""))
     except AccountError as err:
         return _render_error(err.code)
@@ -90,7 +90,7 @@ def change_password():
 @bp.route("/langue", methods=["POST"])
 def set_locale():
     locale = request.form.get("locale", "")
-    accounts.set_locale(get_session(), _user(), locale)
+    accounts.set_locale(request_session(), _user(), locale)
     session["lang"] = locale if locale in ("fr", "en") else "fr"
     return redirect(url_for("account.index"))
 
@@ -101,7 +101,7 @@ def delete():
         if request.form.get("confirm") != "yes":
             return render_template("account/delete.html", error=_("Cochez la case pour confirmer.")), 400
         try:
-            accounts.delete_account(get_session(), _user(), request.form.get("password", ""))
+            accounts.delete_account(request_session(), _user(), request.form.get("password", ""))
         except AccountError as err:
             return render_template("account/delete.html", error=account_error(err.code)), 400
         logout_user()

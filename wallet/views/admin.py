@@ -8,11 +8,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..db import get_session
 from ..eligibility.problems import ReferentialError
 from ..services import claims as claims_service
 from ..services import referentials
 from .helpers import request_lang as _lang
+from .helpers import request_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,7 +30,7 @@ def index():
 
 @bp.route("/referentiel", methods=["GET", "POST"])
 def referential():
-    session = get_session()
+    session = request_session()
     problems, status = [], 200
     if request.method == "POST":
         text = _uploaded_text()
@@ -68,7 +68,7 @@ def _uploaded_text() -> str | None:
 
 @bp.route("/referentiel/version/<int:version_id>.toml")
 def referential_version(version_id: int):
-    row = referentials.version(get_session(), version_id)
+    row = referentials.version(request_session(), version_id)
     if row is None:
         abort(404)
     return row.content, 200, {"Content-Type": "text/plain; charset=utf-8",
@@ -77,7 +77,7 @@ def referential_version(version_id: int):
 
 @bp.route("/demandes")
 def claims():
-    session = get_session()
+    session = request_session()
     ref = referentials.current(session)
     return render_template("admin/claims.html", ref=ref, lang=_lang(),
                            waiting=claims_service.awaiting_review(session), flagged=claims_service.flagged(session))
@@ -86,7 +86,7 @@ def claims():
 @bp.route("/demandes/<int:claim_id>/accepter", methods=["POST"])
 def approve_claim(claim_id: int):
     try:
-        claims_service.approve(current_app._get_current_object(), get_session(), claim_id,
+        claims_service.approve(current_app._get_current_object(), request_session(), claim_id,
                                current_user._get_current_object())
     except claims_service.ClaimError:
         abort(404)
@@ -97,7 +97,7 @@ def approve_claim(claim_id: int):
 @bp.route("/demandes/<int:claim_id>/refuser", methods=["POST"])
 def refuse_claim(claim_id: int):
     try:
-        claims_service.refuse(current_app._get_current_object(), get_session(), claim_id,
+        claims_service.refuse(current_app._get_current_object(), request_session(), claim_id,
                               current_user._get_current_object(), request.form.get("reason", ""))
     except claims_service.ClaimError as err:
         if err.code == "reason_required":

@@ -6,15 +6,15 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..db import get_session
 from ..partners import client as service
 from ..partners.client.wire import PartnerError
 from .admin import bp
+from .helpers import request_session
 
 
 @bp.route("/sacs-a-badges", methods=["GET", "POST"])
 def backpacks():
-    session = get_session()
+    session = request_session()
     error, status, base_url = None, 200, ""
     if request.method == "POST":
         base_url = request.form.get("base_url", "").strip()[:2000]

@@ -9,12 +9,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..db import get_session
 from ..eligibility.problems import ReferentialError
 from ..services import admin as service
 from ..services import referentials
 from .admin import _lang, _uploaded_text, bp
 from .claims import claim_status, history_label
+from .helpers import request_session
 from .status import status_label
 
 
@@ -30,7 +30,7 @@ def _problem_lines(problems) -> list[str]:
 
 @bp.route("/tableau-de-bord")
 def console():
-    session = get_session()
+    session = request_session()
     figures = service.figures(session, _lang())
     status = service.issuer_status(session)
     return render_template("admin/console_dashboard.html", figures=figures, issuer=status,
@@ -41,7 +41,7 @@ def console():
 # ------------------------------------------------------------------------------ people, roles, invitations
 
 def _users_page(status: int = 200, error: str | None = None, invited=None):
-    session = get_session()
+    session = request_session()
     query = request.args.get("q", "")
     return render_template("admin/console_users.html", users=service.list_users(session, query), query=query,
                            roles=service.ROLES, role_label=service.role_label, invitations=service.pending_invitations(session),
@@ -56,7 +56,7 @@ def users():
 @bp.route("/personnes/<int:user_id>/role", methods=["POST"])
 def change_role(user_id: int):
     try:
-        user = service.set_role(get_session(), _actor(), user_id, request.form.get("role", ""))
+        user = service.set_role(request_session(), _actor(), user_id, request.form.get("role", ""))
     except service.AdminError as err:
         if err.code == "not_found":
             abort(404)
@@ -69,7 +69,7 @@ def change_role(user_id: int):
 @bp.route("/invitations", methods=["POST"])
 def invite():
     try:
-        invited = service.create_invitation(get_session(), _actor(), request.form.get("email", ""),
+        invited = service.create_invitation(request_session(), _actor(), request.form.get("email", ""),
                                             request.form.get("role", "counsellor"))
     except service.AdminError as err:
         return _users_page(400, service.message_for(err.code))
@@ -80,7 +80,7 @@ def invite():
 # ------------------------------------------------------------------------------ partners and catalogue
 
 def _partners_page(status: int = 200, problems: list[str] | None = None, error: str | None = None):
-    session = get_session()
+    session = request_session()
     ref = referentials.current(session)
     text = service.current_text(session)
     return render_template("admin/console_partners.html", ref=ref, partners=service.partners_of(text),
@@ -94,7 +94,7 @@ def partners():
         return _partners_page()
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
-        loaded = service.edit_partners(get_session(), _actor(), form.pop("edit", ""), form)
+        loaded = service.edit_partners(request_session(), _actor(), form.pop("edit", ""), form)
     except service.AdminError as err:
         if err.code == "invalid":
             return _partners_page(400, _problem_lines(err.problems), service.message_for(err.code))
@@ -114,7 +114,7 @@ def referential_preview():
         return render_template("admin/console_preview.html", changes=None, text="", problems=[],
                                error=service.message_for("no_text")), 400
     try:
-        changes = service.changes_for_learners(get_session(), text, lang=_lang())
+        changes = service.changes_for_learners(request_session(), text, lang=_lang())
     except ReferentialError as err:
         return render_template("admin/console_preview.html", changes=None, text=text,
                                problems=_problem_lines(err.problems)), 400
@@ -127,7 +127,7 @@ def referential_publish():
     if not text.strip():
         return redirect(url_for("admin.referential_preview"))
     try:
-        loaded = referentials.store(get_session(), text, "upload", user=_actor(), app=current_app._get_current_object())
+        loaded = referentials.store(request_session(), text, "upload", user=_actor(), app=current_app._get_current_object())
     except ReferentialError as err:
         return render_template("admin/console_preview.html", changes=None, text=text,
                                problems=_problem_lines(err.problems)), 400

@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from ..db import get_session
 from ..extensions import limiter
 from ..security import DEFAULT_AFTER_LOGIN, fresh_session, landing_after_login, safe_next
 from ..services import accounts, login_guard
 from ..services.accounts import AccountError
+from .helpers import request_session
 from .messages import account_error
 
 bp = Blueprint("auth", __name__)
@@ -46,7 +46,7 @@ def login():
         return redirect(next_url or url_for(DEFAULT_AFTER_LOGIN))
     if request.method == "POST":
         email = request.form.get("email", "")
-        attempt = login_guard.login(get_session(), email, request.form.get("password", ""),
+        attempt = login_guard.login(request_session(), email, request.form.get("password", ""),
                                     request.cookies.get(login_guard.DEVICE_COOKIE))
         if attempt.wait:
             response = current_app.make_response((render_template(
@@ -76,7 +76,7 @@ def _set_device_cookie(response, value: str | None) -> None:
 @limiter.limit("3 per minute;10 per hour", methods=["POST"])
 @limiter.limit("3 per hour", methods=["POST"], key_func=_unlock_key)
 def request_unlock():
-    login_guard.request_unlock(get_session(), request.form.get("email", ""))
+    login_guard.request_unlock(request_session(), request.form.get("email", ""))
     return render_template("auth/unlock_sent.html")
 
 
@@ -86,7 +86,7 @@ def unlock(token: str):
     # GET only shows a button: mail scanners open links, and a GET must not change anything.
     if request.method == "POST":
         try:
-            cookie = login_guard.unlock(get_session(), token, request.cookies.get(login_guard.DEVICE_COOKIE))
+            cookie = login_guard.unlock(request_session(), token, request.cookies.get(login_guard.DEVICE_COOKIE))
         except AccountError as err:
             return render_template("auth/unlock.html", token=token, error=account_error(err.code)), 400
         flash(_("Ce navigateur est débloqué : connectez-vous avec votre mot de passe."), "success")
@@ -99,7 +99,7 @@ def unlock(token: str):
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        accounts.logout(get_session(), current_user._get_current_object())
+        accounts.logout(request_session(), current_user._get_current_object())
     logout_user()
     fresh_session()
     flash(_("Vous avez quitté votre portefeuille. À bientôt !"), "info")
@@ -117,7 +117,7 @@ def register():
                                                   form.get("password", ""), form.get("password_confirm", ""))
         if not problems:
             try:
-                accounts.register(get_session(), form.get("display_name", ""), form.get("email", ""),
+                accounts.register(request_session(), form.get("display_name", ""), form.get("email", ""),
                                   form.get("password", ""), locale=session.get("lang", "fr"))
             except AccountError as err:  # the same checks: never expected, said at the top
                 problems = {{"bad_name": "display_name", "bad_email": "email"}.get(err.code, "password"): err.code}
@@ -139,7 +139,7 @@ def confirm_email(token: str):
     # GET only shows a button: mail scanners open links, and a GET must not change anything.
     if request.method == "POST":
         try:
-            email = accounts.confirm_email(get_session(), token)
+            email = accounts.confirm_email(request_session(), token)
         except AccountError as err:
             return render_template("auth/confirm.html", token=token, error=account_error(err.code)), 400
         flash(_("L'adresse %(address)s est confirmée.", address=email.address), "success")
@@ -154,7 +154,7 @@ def confirm_email(token: str):
 @limiter.limit("5 per minute;20 per hour", methods=["POST"])
 def forgot_password():
     if request.method == "POST":
-        accounts.request_password_reset(get_session(), request.form.get("email", ""))
+        accounts.request_password_reset(request_session(), request.form.get("email", ""))
         return render_template("auth/forgot_sent.html")
     return render_template("auth/forgot.html")
 
@@ -168,7 +168,7 @@ def reset_password(token: str):
             return render_template("auth/reset.html", token=token,
                                    error=_("Les deux mots de passe ne sont pas identiques.")), 400
         try:
-            accounts.reset_password(get_session(), token, form.get("password", ""))
+            accounts.reset_password(request_session(), token, form.get("password", ""))
         except AccountError as err:
             return render_template("auth/reset.html", token=token, error=account_error(err.code)), 400
         logout_user()

@@ -8,7 +8,6 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from ..db import get_session
 from ..extensions import limiter
 from ..formatting import readable_check
 from ..openbadges.model import Verdict
@@ -16,6 +15,7 @@ from ..services import badges as service
 from .doctor import diagnose
 from .helpers import outbound_http as _http
 from .helpers import request_lang as _lang
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 from .status import status_label
 
@@ -23,7 +23,7 @@ bp = Blueprint("badges", __name__, url_prefix="/badges")
 
 
 def _owned(badge_id: int):
-    badge = service.get_owned(get_session(), _user(), badge_id)
+    badge = service.get_owned(request_session(), _user(), badge_id)
     if badge is None:
         abort(404)
     return badge
@@ -33,7 +33,7 @@ def _owned(badge_id: int):
 def index():
     status_filter = request.args.get("filtre", "")
     query = request.args.get("q", "")[:100]
-    items = service.list_badges(get_session(), _user(), status_filter, query)
+    items = service.list_badges(request_session(), _user(), status_filter, query)
     return render_template("badges/index.html", badges=items, status_filter=status_filter, query=query,
                            status_label=status_label)
 
@@ -43,7 +43,7 @@ def index():
 def import_badges():
     if request.method == "GET":
         return _import_page()
-    session, user, http = get_session(), _user(), _http()
+    session, user, http = request_session(), _user(), _http()
     results: list[service.ImportItem] = []
     uploads = []
     for storage in request.files.getlist("files"):
@@ -93,7 +93,7 @@ def detail(badge_id: int):
 def reverify(badge_id: int):
     badge = _owned(badge_id)
     before = badge.status
-    badge = service.reverify(get_session(), badge, _http())
+    badge = service.reverify(request_session(), badge, _http())
     if badge.status == before:
         flash(_("Vérification refaite : rien n'a changé."), "info")
     else:
@@ -106,7 +106,7 @@ def reverify(badge_id: int):
 def delete(badge_id: int):
     badge = _owned(badge_id)
     if request.method == "POST":
-        service.delete(get_session(), _user(), badge.id)
+        service.delete(request_session(), _user(), badge.id)
         flash(_("Le badge « %(name)s » a été retiré de votre portefeuille.", name=badge.name), "success")
         return redirect(url_for("badges.index"))
     return render_template("badges/delete.html", badge=badge)

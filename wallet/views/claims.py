@@ -8,11 +8,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..db import get_session
 from ..extensions import limiter
 from ..services import claims as service
 from ..services import referentials
 from .helpers import request_lang as _lang
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 
 bp = Blueprint("claims", __name__, url_prefix="/demandes")
@@ -61,7 +61,7 @@ def submitted_message(status: str) -> str:
 
 @bp.route("/")
 def index():
-    session = get_session()
+    session = request_session()
     referential = referentials.current(session)
     items = [(claim, referential.badge(claim.regional_badge_id)) for claim in service.my_claims(session, _user())]
     return render_template("claims/index.html", items=items, claim_status=claim_status, lang=_lang())
@@ -70,7 +70,7 @@ def index():
 @bp.route("/nouvelle/<key>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def new(key: str):
-    session = get_session()
+    session = request_session()
     try:
         preview = service.preview(session, _user(), key)
     except service.ClaimError:
@@ -93,7 +93,7 @@ def new(key: str):
 
 @bp.route("/<int:claim_id>")
 def detail(claim_id: int):
-    session = get_session()
+    session = request_session()
     claim = service.get_owned(session, _user(), claim_id)
     if claim is None:
         abort(404)

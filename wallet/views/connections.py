@@ -12,13 +12,13 @@ import io
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from ..db import get_session
 from ..extensions import limiter
 from ..partners import client as service
 from ..partners.client.wire import origin_of
 from ..security import CSP
 from .badges import _result_line
 from .helpers import outbound_http as _http
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 from .status import status_label
 
@@ -27,7 +27,7 @@ bp = Blueprint("connections", __name__, url_prefix="/connexions")
 
 @bp.route("/")
 def index():
-    partners = service.overview(get_session(), _user())
+    partners = service.overview(request_session(), _user())
     response = current_app.make_response(render_template(
         "connections/index.html", partners=partners,
         connection_message=lambda code, until, partner="": service.message_for(
@@ -52,7 +52,7 @@ def origin_text(url: str) -> str:
 
 @bp.route("/partenaires/<int:backpack_id>/logo")
 def logo(backpack_id: int):
-    backpack = service.get_backpack(get_session(), backpack_id)
+    backpack = service.get_backpack(request_session(), backpack_id)
     if backpack is None or backpack.logo is None:
         return redirect(url_for("static", filename="badge-placeholder.svg"))
     response = send_file(io.BytesIO(backpack.logo), mimetype=backpack.logo_type or "application/octet-stream",
@@ -66,7 +66,7 @@ def logo(backpack_id: int):
 @limiter.limit("10 per minute")
 def connect(backpack_id: int):
     try:
-        url = service.start_connect(get_session(), _user(), backpack_id, current_app.config)
+        url = service.start_connect(request_session(), _user(), backpack_id, current_app.config)
     except service.ConnectionProblem as problem:
         abort(problem.status)
     return redirect(url, code=303)
@@ -75,7 +75,7 @@ def connect(backpack_id: int):
 @bp.route("/retour/<int:backpack_id>")
 def callback(backpack_id: int):
     try:
-        result = service.finish_connect(get_session(), _user(), backpack_id, request.args, _http(),
+        result = service.finish_connect(request_session(), _user(), backpack_id, request.args, _http(),
                                         current_app.config)
     except service.ConnectionProblem as problem:
         return _problem_page(problem)
@@ -86,7 +86,7 @@ def callback(backpack_id: int):
 @limiter.limit("10 per minute")
 def sync(connection_id: int):
     try:
-        result = service.sync_now(get_session(), _user(), connection_id, _http(), current_app.config)
+        result = service.sync_now(request_session(), _user(), connection_id, _http(), current_app.config)
     except service.ConnectionProblem as problem:
         if problem.status == 404:
             abort(404)
@@ -98,7 +98,7 @@ def sync(connection_id: int):
 @bp.route("/<int:connection_id>/deconnecter", methods=["POST"])
 def disconnect(connection_id: int):
     try:
-        done = service.disconnect(get_session(), _user(), connection_id, _http(), current_app.config)
+        done = service.disconnect(request_session(), _user(), connection_id, _http(), current_app.config)
     except service.ConnectionProblem:
         abort(404)
     if done.revoked:

@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..db import get_session
 from ..extensions import limiter
 from ..formatting import format_date, format_datetime
 from ..services import claims as claims_service
 from ..services import counselling as service
 from .claims import submitted_message
 from .helpers import request_lang as _lang
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 
 bp = Blueprint("consents", __name__, url_prefix="/accompagnement")
@@ -56,7 +56,7 @@ def when(moment) -> str:
 
 @bp.route("/")
 def index():
-    session = get_session()
+    session = request_session()
     return render_template("consents/index.html", consents=service.learner_consents(session, _user()),
                            drafts=service.drafts_for(session, _user(), lang=_lang()), scope_labels=SCOPE_LABELS)
 
@@ -81,7 +81,7 @@ def grant():
         return _grant_page()
     scope, months, code = request.form.get("scope", ""), request.form.get("months", ""), request.form.get("code", "")
     try:
-        consent = service.grant_by_code(get_session(), _user(), code, scope, months)
+        consent = service.grant_by_code(request_session(), _user(), code, scope, months)
     except service.CounsellingError as err:
         return _grant_page(str(ERRORS.get(err.code, ERRORS["code_unknown"])), 400, scope=scope, months=months,
                            code=code)
@@ -98,7 +98,7 @@ def grant_email():
         return _grant_page(_("Indiquez l'adresse e-mail de votre conseiller, par exemple nom@exemple.fr."), 400,
                            scope=scope, months=months, email=email)
     try:
-        service.grant_by_email(get_session(), _user(), email, scope, months)
+        service.grant_by_email(request_session(), _user(), email, scope, months)
     except service.CounsellingError as err:
         return _grant_page(str(ERRORS[err.code]), 400, scope=scope, months=months, email=email)
     # The same answer whether the account exists or not (no account oracle).
@@ -109,7 +109,7 @@ def grant_email():
 
 @bp.route("/<int:consent_id>/retirer", methods=["POST"])
 def withdraw(consent_id: int):
-    if not service.withdraw(get_session(), _user(), consent_id):
+    if not service.withdraw(request_session(), _user(), consent_id):
         abort(404)
     flash(_("Accès retiré. Votre conseiller ne voit plus votre portefeuille."), "success")
     return redirect(url_for("consents.index"), code=303)
@@ -119,7 +119,7 @@ def withdraw(consent_id: int):
 @limiter.limit("10 per minute", methods=["POST"])
 def confirm(draft_id: int):
     try:
-        claim, created = service.confirm_draft(get_session(), _user(), draft_id,
+        claim, created = service.confirm_draft(request_session(), _user(), draft_id,
                                                current_app.extensions["wallet_http"])
     except service.CounsellingError:
         abort(404)
@@ -128,14 +128,14 @@ def confirm(draft_id: int):
         return redirect(url_for("consents.index"), code=303)
     if created:
         claims_service.first_attempt(current_app._get_current_object(), claim.id)
-        flash(submitted_message(claims_service.current_status(get_session(), claim.id)), "success")
+        flash(submitted_message(claims_service.current_status(request_session(), claim.id)), "success")
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 
 @bp.route("/propositions/<int:draft_id>/ignorer", methods=["POST"])
 def dismiss(draft_id: int):
     try:
-        service.dismiss_draft(get_session(), _user(), draft_id)
+        service.dismiss_draft(request_session(), _user(), draft_id)
     except service.CounsellingError:
         abort(404)
     flash(_("Demande ignorée. Rien n'a été envoyé."), "success")
@@ -167,5 +167,5 @@ def _sentence(entry: service.JournalEntry) -> str:
 
 @bp.route("/journal")
 def journal():
-    entries = [(entry, _sentence(entry)) for entry in service.journal(get_session(), _user())]
+    entries = [(entry, _sentence(entry)) for entry in service.journal(request_session(), _user())]
     return render_template("consents/journal.html", entries=entries)

@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..db import get_session
 from ..extensions import limiter
 from ..services import counselling as service
 from .claims import claim_status
 from .helpers import request_lang as _lang
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 from .regional import STATES as REGIONAL_STATES
 from .status import status_label
@@ -50,7 +50,7 @@ def _helpers() -> dict:
 
 @bp.route("/")
 def index():
-    learners = service.my_learners(get_session(), _user(), lang=_lang())
+    learners = service.my_learners(request_session(), _user(), lang=_lang())
     return render_template("counsellor/index.html", learners=learners, **_helpers())
 
 
@@ -58,7 +58,7 @@ def index():
 @limiter.limit("20 per hour", methods=["POST"])
 def code():
     if request.method == "POST":
-        shown, expires = service.new_code(get_session(), _user())
+        shown, expires = service.new_code(request_session(), _user())
         return render_template("counsellor/code.html", code=shown, expires=expires)
     return render_template("counsellor/code.html", code=None, expires=None)
 
@@ -66,7 +66,7 @@ def code():
 @bp.route("/apprenants/<int:learner_id>")
 def learner(learner_id: int):
     try:
-        view = service.learner_view(get_session(), _user(), learner_id, lang=_lang())
+        view = service.learner_view(request_session(), _user(), learner_id, lang=_lang())
     except service.CounsellingError:
         abort(404)
     return render_template("counsellor/learner.html", learner=view, **_helpers())
@@ -75,7 +75,7 @@ def learner(learner_id: int):
 @bp.route("/apprenants/<int:learner_id>/preparer", methods=["POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def prepare(learner_id: int):
-    session = get_session()
+    session = request_session()
     try:
         service.prepare_claim(session, _user(), learner_id, request.form.get("badge", ""))
     except service.CounsellingError as err:

@@ -1,5 +1,6 @@
 """What views share about the request: its language, the Region it is served for, the signed-in
-user and the app's outbound client. One place, so that no view writes its own."""
+user, the app's outbound client and the request's unit of work for the services. One place, so that
+no view writes its own, and the only view module that reaches into `wallet.db` (test_architecture)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
+from .. import db
 from ..region import Region
 
 
@@ -28,3 +30,14 @@ def signed_in_user():
 def outbound_http():
     """The app's one outbound client (SafeHttp)."""
     return current_app.extensions["wallet_http"]
+
+
+def request_session():
+    """The request's unit of work, handed as is to the services (opened on first use, closed at
+    teardown). Views never query it: they pass it to one service function."""
+    return db.get_session()
+
+
+def session_factory(app: Flask):
+    """Opens a fresh unit of work outside any request (for the app's background threads)."""
+    return lambda: db.new_session(app)

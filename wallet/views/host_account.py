@@ -11,11 +11,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..db import get_session
 from ..extensions import limiter
 from ..partners.host import accesses, app_passwords
 from ..partners.host.app_passwords import AppPasswordError
 from ..partners.host.common import now
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 
 bp = Blueprint("host_account", __name__, url_prefix="/compte/applications")
@@ -28,7 +28,7 @@ ERRORS = {
 
 
 def _page(status: int = 200, **extra):
-    session = get_session()
+    session = request_session()
     user = _user()
     lines = accesses.overview(session, user)
     warned = app_passwords.wallet_password_seen(session, user)
@@ -46,7 +46,7 @@ def index():
 @limiter.limit("10 per minute")
 def create_app_password():
     try:
-        created = app_passwords.create(get_session(), _user(), request.form.get("label", ""), now())
+        created = app_passwords.create(request_session(), _user(), request.form.get("label", ""), now())
     except AppPasswordError as err:
         return _page(400, error=ERRORS[err.code](), label=request.form.get("label", ""))
     return _page(201, created=created)
@@ -54,7 +54,7 @@ def create_app_password():
 
 @bp.route("/<int:access_id>/couper", methods=["POST"])
 def cut_off(access_id: int):
-    if not accesses.cut_off(get_session(), _user(), access_id, now()):
+    if not accesses.cut_off(request_session(), _user(), access_id, now()):
         abort(404)
     flash(_("Accès coupé : ce service ne peut plus déposer de badges dans votre portefeuille."), "success")
     return redirect(url_for("host_account.index"))

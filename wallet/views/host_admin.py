@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-from ..db import get_session
 from ..partners.host.accesses import partner_figures
 from ..partners.host.common import now
 from .admin import bp
+from .helpers import request_session
 
 DAYS = 30
 
@@ -16,5 +16,5 @@ DAYS = 30
 @bp.route("/envois")
 def pushes():
     base = current_app.config["BASE_URL"]
-    return render_template("host/admin_pushes.html", figures=partner_figures(get_session(), now(), DAYS), days=DAYS,
+    return render_template("host/admin_pushes.html", figures=partner_figures(request_session(), now(), DAYS), days=DAYS,
                            api_url=base + "/v2", web_url=base)

@@ -14,10 +14,10 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..db import get_session
 from ..extensions import csrf, limiter
 from ..partners.host import badgr_v2, pushes
 from ..partners.host.common import SCOPE_BADGR_BACKPACK, digest
+from .helpers import request_session
 from .host_common import answer, bearer, http, limit_body, refusal_text, register_errors
 
 bp = Blueprint("host_badgr", __name__, url_prefix="/v2")
@@ -69,7 +69,7 @@ def import_badge():
     payload, problem = badgr_v2.import_payload(request.get_data(cache=False))
     if problem is not None:
         return answer(badgr_v2.failure(_("Demande incorrecte."), detail=str(BAD_INPUT[problem])), 400)
-    pushed = pushes.push(get_session(), token, payload, http(), "badgr_v2")
+    pushed = pushes.push(request_session(), token, payload, http(), "badgr_v2")
     if pushed.outcome == "refused":
         name = REFUSALS.get(pushed.item.code or "", "INVALID_BADGE")
         return answer(badgr_v2.failure(_("Badge refusé."), name=name, detail=refusal_text(pushed.item)), 400)

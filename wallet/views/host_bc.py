@@ -12,11 +12,11 @@ from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..db import get_session
 from ..extensions import csrf, limiter
 from ..partners.host import badge_connect as bc
 from ..partners.host import pushes
 from ..partners.host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ, digest
+from .helpers import request_session
 from .host_common import answer, bearer, http, limit_body, refusal_text, register_errors
 
 bp = Blueprint("host_bc", __name__, url_prefix=bc.API_PATH)
@@ -67,7 +67,7 @@ def list_assertions():
         _since(request.args.get("since"))
     if paging is None or since == "bad":
         return _status(400, "REQUEST_VALIDATION_ERROR", _("« limit », « offset » ou « since » est incorrect."))
-    session = get_session()
+    session = request_session()
     page = bc.list_assertions(session, bc.owner(session, token), *paging, since=since)
     return _status(200, "OK", assertions=page.assertions, signedAssertions=page.signed,
                    headers={"X-Total-Count": str(page.total), **_links(page)})
@@ -100,7 +100,7 @@ def post_assertion():
     payload, problem = bc.post_payload(request.get_data(cache=False))
     if problem is not None:
         return _status(400, "REQUEST_VALIDATION_ERROR", str(BAD_INPUT[problem]))
-    pushed = pushes.push(get_session(), token, payload, http(), "badge_connect")
+    pushed = pushes.push(request_session(), token, payload, http(), "badge_connect")
     if pushed.outcome == "refused":
         text = "RECIPIENT_PROFILE_MISMATCH" if pushed.item.code == "recipient_elsewhere" else "INVALID_BADGE"
         return _status(400, text, refusal_text(pushed.item))
@@ -112,7 +112,7 @@ def profile():
     token, refused = _token(SCOPE_PROFILE_READ)
     if refused is not None:
         return refused
-    session = get_session()
+    session = request_session()
     return _status(200, "OK", profile=bc.profile(session, bc.owner(session, token)))
 
 

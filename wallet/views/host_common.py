@@ -15,9 +15,9 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..db import get_session
 from .doctor import diagnose
 from .helpers import request_lang as _lang
+from .helpers import request_session
 
 API_MAX_BODY = 512 * 1024  # a pushed assertion is a few KiB; a 50 MB body is refused before parsing
 
@@ -76,7 +76,7 @@ def bearer(scope: str):
     try:
         token = protector.acquire_token([scope])
     except OAuth2Error as error:
-        get_session().rollback()
+        request_session().rollback()
         return error.error or "invalid_token"
     return token.row
 

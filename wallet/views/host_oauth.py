@@ -15,11 +15,11 @@ from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
-from ..db import get_session
 from ..extensions import csrf, limiter
 from ..partners.host import app_passwords, badge_connect
 from ..partners.host.app_passwords import AppPasswordError
 from ..partners.host.common import digest, now
+from .helpers import request_session
 from .host_common import answer, limit_body, oauth_server, register_errors
 
 bp = Blueprint("host_oauth", __name__)
@@ -80,13 +80,13 @@ def token():
     grant_type = form.get("grant_type") or "password"
     if grant_type == "password":
         try:
-            issued = app_passwords.login(get_session(), form.get("username", ""), form.get("password", ""), now())
+            issued = app_passwords.login(request_session(), form.get("username", ""), form.get("password", ""), now())
         except AppPasswordError:
             return _oauth_error("invalid_grant", _login_description())
         return answer(issued.response(), headers={"Pragma": "no-cache"})
     if grant_type == "refresh_token" and not request.authorization and "client_id" not in form:
         try:
-            issued = app_passwords.refresh(get_session(), form.get("refresh_token", ""), now())
+            issued = app_passwords.refresh(request_session(), form.get("refresh_token", ""), now())
         except AppPasswordError:
             return _oauth_error("invalid_grant", _("Ce jeton n'est plus valable : connectez-vous à nouveau."))
         return answer(issued.response(), headers={"Pragma": "no-cache"})

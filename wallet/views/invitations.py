@@ -7,17 +7,17 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from ..db import get_session
 from ..extensions import limiter
 from ..security import DEFAULT_AFTER_LOGIN, fresh_session
 from ..services import admin as service
 from .auth import bp
+from .helpers import request_session
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def invitation(token: str):
-    session = get_session()
+    session = request_session()
     try:
         invited = service.check_invitation(session, token)
     except service.AdminError as err:

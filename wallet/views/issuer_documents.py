@@ -19,9 +19,9 @@ from flask import Response, abort, current_app, send_from_directory
 
 from ..badge_claim.issuers import builtin_for
 from ..badge_claim.issuers.builtin_documents import STATUS_LIST_NUMBER, achievement_document
-from ..db import get_session
 from ..issuer_keys import IssuerKeyError, keys_for
 from ..services import referentials
+from .helpers import request_session
 from .public import bp
 
 SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -65,7 +65,7 @@ def issuer_status_list(number: int):
 
 
 def _regional_badge(key: str):
-    referential = referentials.current(get_session())
+    referential = referentials.current(request_session())
     badge = next((b for b in referential.badges if b.key == key), None)
     if badge is None:
         abort(404)

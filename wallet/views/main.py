@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..db import get_session
 from ..services import counselling, referentials
 from ..services.badges import count_badges
+from .helpers import request_session
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/tableau-de-bord")
 def dashboard():
-    session = get_session()
+    session = request_session()
     user = current_user._get_current_object()
     if user.role == "counsellor":
         return redirect(url_for("counsellor.index"))

@@ -10,10 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from ..db import get_session
 from ..security import DEFAULT_AFTER_LOGIN, safe_next
 from ..services import health
-from .helpers import current_region
+from .helpers import current_region, request_session
 
 bp = Blueprint("public", __name__)
 
@@ -34,7 +33,7 @@ def index():
 
 @bp.route("/healthz")
 def healthz():
-    health.database_answers(get_session())
+    health.database_answers(request_session())
     return jsonify(status="ok")
 
 

@@ -33,7 +33,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..db import get_session, new_session
 from ..extensions import limiter
 from ..formatting import format_date, readable_check
 from ..openbadges.messages import render as render_check
@@ -42,6 +41,7 @@ from ..rendering import verified_origin
 from ..services import badges as badge_service
 from ..services import sharing
 from .helpers import request_lang as _lang
+from .helpers import request_session, session_factory
 from .public import bp
 from .status import status_label
 
@@ -68,7 +68,7 @@ def _share_headers(response):
 
 
 def _active_share(token: str) -> Share:
-    found = sharing.lookup(get_session(), token)
+    found = sharing.lookup(request_session(), token)
     if found.state == "active":
         return found.share
     if found.state == "revoked" and found.share.kind == "evidence":
@@ -77,7 +77,7 @@ def _active_share(token: str) -> Share:
 
 
 def _badge_at(share: Share, position: int) -> Badge:
-    badge = sharing.shared_badge(get_session(), share, position)
+    badge = sharing.shared_badge(request_session(), share, position)
     if badge is None:
         abort(404)
     return badge
@@ -168,7 +168,7 @@ def _page(key: tuple, template: str, **context) -> str:
 
 
 def _render_badge(token: str, share: Share, position: int, answer: bool | None = None):
-    found = sharing.shared_badge_and_holder(get_session(), share, position)
+    found = sharing.shared_badge_and_holder(request_session(), share, position)
     if found is None:
         abort(404)
     badge, holder = found
@@ -209,7 +209,7 @@ def _count_view(share: Share) -> None:
     if counter is None:
         interval = float(app.config.get("SHARE_VIEW_FLUSH_SECONDS", 2))
         counter = app.extensions.setdefault("wallet_share_views",
-                                            sharing.ViewCounter(lambda: new_session(app), interval))
+                                            sharing.ViewCounter(session_factory(app), interval))
         atexit.register(counter.flush)
     counter.add(share.id)
 
@@ -218,7 +218,7 @@ def _count_view(share: Share) -> None:
 @guess_limit
 def share_page(token: str):
     share = _active_share(token)
-    session_ = get_session()
+    session_ = request_session()
     if share.kind == "badge":
         page = _render_badge(token, share, 1)
         _count_view(share)
@@ -252,7 +252,7 @@ def share_badge(token: str, n: int):
 def share_reverify(token: str, n: int):
     share = _active_share(token)
     badge = _badge_at(share, n)
-    badge_service.reverify(get_session(), badge, current_app.extensions["wallet_http"])
+    badge_service.reverify(request_session(), badge, current_app.extensions["wallet_http"])
     flash(_("Vérification refaite à l'instant."), "info")
     if share.kind == "badge":
         return redirect(url_for("public.share_page", token=token))
@@ -287,7 +287,7 @@ def share_image(token: str, n: int):
 @bp.route("/p/<token>/badges/<int:n>/original")
 @guess_limit
 def share_original(token: str, n: int):
-    baked = sharing.public_original(get_session(), _badge_at(_active_share(token), n))
+    baked = sharing.public_original(request_session(), _badge_at(_active_share(token), n))
     if baked is None:
         abort(404)
     data, mime, ext = baked
@@ -297,7 +297,7 @@ def share_original(token: str, n: int):
 @bp.route("/p/<token>/badges/<int:n>/credential.json")
 @guess_limit
 def share_credential(token: str, n: int):
-    data = sharing.public_credential_json(get_session(), _badge_at(_active_share(token), n))
+    data = sharing.public_credential_json(request_session(), _badge_at(_active_share(token), n))
     if data is None:
         abort(404)
     return _file(data, "application/json", f"badge-{n}.json")
@@ -307,7 +307,7 @@ def share_credential(token: str, n: int):
 @guess_limit
 def share_preview(token: str):
     share = _active_share(token)
-    items = sharing.shared_badges(get_session(), share)
+    items = sharing.shared_badges(request_session(), share)
     if not items:
         abort(404)
     badge = items[0][1]
@@ -315,5 +315,5 @@ def share_preview(token: str):
     issuer = _issuer_line(badge, (verdict.get("issuer") or {}).get("url"))
     status = _("Badge authentique") if badge.status == "valid" else _verdict_line(badge, "", issuer, None)
     if share.kind != "badge":
-        status = _page_title(share, sharing.owner_name(get_session(), share))
+        status = _page_title(share, sharing.owner_name(request_session(), share))
     return _file(sharing.preview_png(badge, issuer, status), "image/png")

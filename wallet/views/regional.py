@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..db import get_session
 from ..rendering import badge_title
 from ..services import badges as badges_service
 from ..services import referentials
 from ..services.claims import active_claims_by_badge
 from .claims import claim_status
 from .helpers import request_lang as _lang
+from .helpers import request_session
 
 bp = Blueprint("regional", __name__, url_prefix="/badges-regionaux")
 
@@ -41,7 +41,7 @@ GENERAL_REASONS = {
 
 @bp.route("/")
 def index():
-    session = get_session()
+    session = request_session()
     user = current_user._get_current_object()
     referential, results = referentials.eligibility_for(session, user)
     lang = _lang()
@@ -144,7 +144,7 @@ def _missing_words(result, skills: dict[str, str], regional_names: dict[str, str
 @bp.route("/images/<path:name>")
 def image(name: str):
     """A regional badge's image, from the referential's own folder (names listed in the data only)."""
-    referential = referentials.current(get_session())
+    referential = referentials.current(request_session())
     if name not in {b.image for b in referential.badges if b.image}:
         abort(404)
     folder = referentials.image_folder(name)

@@ -13,8 +13,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..db import get_session
 from ..services import badges, sharing
+from .helpers import request_session
 from .helpers import signed_in_user as _user
 
 bp = Blueprint("shares", __name__, url_prefix="/partages")
@@ -39,12 +39,12 @@ STATE_LABELS = {"active": (_l("Actif"), "ok"), "revoked": (_l("Désactivé"), "e
 
 
 def _shareable(user) -> list:
-    return badges.shareable(get_session(), user)
+    return badges.shareable(request_session(), user)
 
 
 @bp.route("/")
 def index():
-    shares = sharing.list_shares(get_session(), _user())
+    shares = sharing.list_shares(request_session(), _user())
     return render_template("shares/index.html", shares=shares, state_of=sharing.state_of,
                            state_labels=STATE_LABELS, kind_labels=KIND_LABELS)
 
@@ -64,7 +64,7 @@ def new():
         selected, label = _ids(request.args.getlist("badge")), ""
         source = request.args.get("depuis", "")
         if source.isdigit():
-            share = sharing.get_owned_share(get_session(), _user(), int(source))
+            share = sharing.get_owned_share(request_session(), _user(), int(source))
             if share is None:
                 abort(404)
             selected, label = [item.badge_id for item in share.items], share.label
@@ -75,7 +75,7 @@ def new():
     if expiry not in sharing.EXPIRY_CHOICES:
         return _form(selected, label, expiry, str(ERRORS["bad_expiry"]), 400)
     try:
-        share, _token = sharing.create_share(get_session(), _user(), selected,
+        share, _token = sharing.create_share(request_session(), _user(), selected,
                                             kind="badge" if len(selected) == 1 else "collection",
                                             label=label, expires_in=sharing.EXPIRY_CHOICES[expiry])
     except sharing.SharingError as err:
@@ -85,7 +85,7 @@ def new():
 
 
 def _owned(share_id: int):
-    share = sharing.get_owned_share(get_session(), _user(), share_id)
+    share = sharing.get_owned_share(request_session(), _user(), share_id)
     if share is None:
         abort(404)
     return share
@@ -122,7 +122,7 @@ def _linkedin_links(share, url: str) -> list[dict]:
     if share.kind == "evidence":
         return []
     user = _user()
-    permanent = sharing.linkedin_shares(get_session(), user, [item.badge_id for item in share.items])
+    permanent = sharing.linkedin_shares(request_session(), user, [item.badge_id for item in share.items])
     links = []
     for item in share.items:
         own = share if share.purpose == "linkedin" else permanent.get(item.badge_id)
@@ -152,7 +152,7 @@ def linkedin(badge_id: int):
     """Make (or reuse) the badge's permanent link and show it, with LinkedIn's "add a certification"
     filled in with it. (Not a redirect to LinkedIn: the CSP's form-action forbids leaving from a form.)"""
     try:
-        share = sharing.linkedin_share(get_session(), _user(), badge_id)
+        share = sharing.linkedin_share(request_session(), _user(), badge_id)
     except sharing.SharingError:
         abort(404)
     flash(_("Le lien permanent de ce badge est prêt : touchez « Ajouter à mon profil LinkedIn »."), "success")
@@ -161,7 +161,7 @@ def linkedin(badge_id: int):
 
 @bp.route("/<int:share_id>/desactiver", methods=["POST"])
 def revoke(share_id: int):
-    if not sharing.revoke_share(get_session(), _user(), share_id):
+    if not sharing.revoke_share(request_session(), _user(), share_id):
         abort(404)
     flash(_("Le lien est désactivé : la page ne s'affiche plus pour personne."), "success")
     return redirect(url_for("shares.index"))
