@@ -16,7 +16,7 @@ from tests.browser.app_shell_helpers import seed_learner, small_phone
 from wallet.db import new_session
 from wallet.models import User
 from wallet.services import badges as badge_service
-from wallet.services import sharing
+from wallet.services import share_images, sharing
 
 LONG = ("Ce badge atteste que la personne a suivi la formation aux gestes de premiers secours, "
         "mis en pratique les gestes appris lors de mises en situation, et su alerter les secours. ") * 4
@@ -61,7 +61,7 @@ def test_a_badge_page_prints_on_one_a4_sheet_with_a_qr_code_to_the_live_check(ap
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     live = f"http://127.0.0.1:5000/p/{ana.share_token}"
     assert page.locator(".print-url").inner_text() == live
-    assert qr.get_attribute("src") == sharing.qr_png_data_uri(live)  # the QR code says that address
+    assert qr.get_attribute("src") == share_images.qr_svg_data_uri(live)  # the QR code says that address
     pdf = page.pdf(prefer_css_page_size=True)  # the sheet our @page rule asks for
     boxes = _pdf_pages(pdf)
     assert len(boxes) == 1, f"{len(boxes)} sheets"

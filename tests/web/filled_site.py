@@ -103,6 +103,7 @@ def fill(app, outbox, hosts) -> Site:
     )
     from wallet.partners.host import app_passwords
     from wallet.services import admin as admin_service
+    from wallet.services import public_shares as shared
     from wallet.services import sharing
 
     one, two = hosts
@@ -158,7 +159,7 @@ def fill(app, outbox, hosts) -> Site:
         tokens.append(token)
         single, token = sharing.create_share(session, user, [matched[0]], expires_in=timedelta(days=90))
         tokens.append(token)
-        sharing.record_view(session, single, count=3)
+        shared.record_view(session, single, count=3)
         revoked, _token = sharing.create_share(session, user, [matched[1]])
         sharing.revoke_share(session, user, revoked.id)
         # The learner's app password for a Moodle, and what it pushed in.

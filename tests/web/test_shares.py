@@ -247,6 +247,7 @@ def test_unmatched_badge_cannot_be_shared(alice, app, factory, host):
 def test_create_share_service_validates(alice, app, factory, host):
     from wallet.db import new_session
     from wallet.models import User
+    from wallet.services import public_shares as shared
     from wallet.services import sharing
 
     mine = import_hosted(alice, factory, host)
@@ -265,16 +266,16 @@ def test_create_share_service_validates(alice, app, factory, host):
         with pytest.raises(sharing.SharingError):
             sharing.create_share(session, filler, [mine])
         share, token = sharing.create_share(session, user, [mine], kind="evidence", label="Numérique")
-        assert sharing.share_for_token(session, token).id == share.id
+        assert shared.share_for_token(session, token).id == share.id
         assert sharing.public_url(token, "https://wallet.example/") == "https://wallet.example/p/" + token
-        assert sharing.share_for_token(session, token, now=datetime.now(UTC) + timedelta(days=3650)) is not None
+        assert shared.share_for_token(session, token, now=datetime.now(UTC) + timedelta(days=3650)) is not None
         short, short_token = sharing.create_share(session, user, [mine], expires_in=timedelta(days=7))
         later = datetime.now(UTC) + timedelta(days=8)
-        assert sharing.share_for_token(session, short_token, now=later) is None
-        assert sharing.lookup(session, short_token, now=later).state == "expired"
+        assert shared.share_for_token(session, short_token, now=later) is None
+        assert shared.lookup(session, short_token, now=later).state == "expired"
         assert sharing.revoke_share(session, filler, short.id) is False
         assert sharing.revoke_share(session, user, short.id) is True
-        assert sharing.lookup(session, short_token).state == "revoked"
+        assert shared.lookup(session, short_token).state == "revoked"
 
 
 def test_another_learner_cannot_see_or_revoke_my_shares(alice, app, outbox, factory, host):
@@ -455,13 +456,13 @@ def test_view_count_and_last_viewed(alice, app, factory, host):
 
 def test_random_tokens_are_all_unknown(alice, app, factory, host):
     from wallet.db import new_session
-    from wallet.services import sharing
+    from wallet.services import public_shares as shared
 
     badge_id = import_hosted(alice, factory, host)
     create_link(alice, [badge_id])
     with new_session(app) as session:
-        assert all(sharing.share_for_token(session, secrets.token_urlsafe(32)) is None for _ in range(10_000))
-        assert sharing.share_for_token(session, "../../etc") is None
+        assert all(shared.share_for_token(session, secrets.token_urlsafe(32)) is None for _ in range(10_000))
+        assert shared.share_for_token(session, "../../etc") is None
 
 
 @pytest.fixture
@@ -594,11 +595,11 @@ def test_cached_page_carries_each_visitors_own_csrf_token(alice, app, factory, h
 
 def test_view_counter_batches_views_into_one_update(alice, app, factory, host):
     from wallet.db import new_session
-    from wallet.services import sharing
+    from wallet.services import public_shares as shared
 
     badge_id = import_hosted(alice, factory, host)
     create_link(alice, [badge_id])
-    counter = sharing.ViewCounter(lambda: new_session(app), interval=3600)  # the timer never fires here
+    counter = shared.ViewCounter(lambda: new_session(app), interval=3600)  # the timer never fires here
     early, late = datetime(2026, 1, 5, 9, 0, tzinfo=UTC), datetime(2026, 1, 5, 10, 30, tzinfo=UTC)
     counter.add(9201, late)
     counter.add(9201, early)

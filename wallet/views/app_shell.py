@@ -37,7 +37,7 @@ from flask_login import current_user
 
 from ..app_icons import SIZES, icon_png
 from ..region import load_region
-from ..services.sharing import qr_png_data_uri
+from ..services.share_images import qr_svg_data_uri
 from .helpers import current_region
 from .helpers import request_lang as _lang
 from .public import bp
@@ -76,10 +76,10 @@ def _region_globals():
             "accessibility_status": ACCESSIBILITY_LABELS[region.accessibility_status]}
 
 
-@bp.app_template_filter("qr_png")
-def qr_png(url: str) -> str:
-    """A QR code of `url` as a PNG data URI (printed pages: no request, a few hundred bytes)."""
-    return qr_png_data_uri(url)
+@bp.app_template_filter("qr_code")
+def qr_code(url: str) -> str:
+    """A QR code of `url` as an SVG data URI (printed pages: no request)."""
+    return qr_svg_data_uri(url)
 
 
 def _cached(response, version_asked: str | None, version: str):

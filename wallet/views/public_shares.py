@@ -39,7 +39,8 @@ from ..openbadges.messages import render as render_check
 from ..openbadges.model import Check
 from ..rendering import verified_origin
 from ..services import badges as badge_service
-from ..services import sharing
+from ..services import public_shares as shared
+from ..services import share_images, sharing
 from .helpers import request_lang as _lang
 from .helpers import request_session, session_factory
 from .public import bp
@@ -68,7 +69,7 @@ def _share_headers(response):
 
 
 def _active_share(token: str) -> Share:
-    found = sharing.lookup(request_session(), token)
+    found = shared.lookup(request_session(), token)
     if found.state == "active":
         return found.share
     if found.state == "revoked" and found.share.kind == "evidence":
@@ -77,7 +78,7 @@ def _active_share(token: str) -> Share:
 
 
 def _badge_at(share: Share, position: int) -> Badge:
-    badge = sharing.shared_badge(request_session(), share, position)
+    badge = shared.shared_badge(request_session(), share, position)
     if badge is None:
         abort(404)
     return badge
@@ -125,15 +126,15 @@ def _badge_view(share: Share, position: int, badge: Badge, holder: str) -> dict:
         checks.append({"ok": check.ok, "level": check.level.value, "message": render_check(check, lang)})
     issuer_url = (verdict.get("issuer") or {}).get("url") or details.get("issuer_url")
     issuer = _issuer_line(badge, issuer_url)
-    hashed = sharing.identity_is_hashed(badge)
+    hashed = shared.identity_is_hashed(badge)
     return {
         "position": position, "badge": badge, "verdict": verdict, "details": details, "checks": checks,
         "issuer": issuer, "issuer_url": issuer_url, "line": _verdict_line(badge, holder, issuer, reason),
         "greyed": badge.status != "valid",
-        "hosted_url": sharing.hosted_assertion_url(badge),
+        "hosted_url": shared.hosted_assertion_url(badge),
         "has_original": hashed and bool(badge.original_file_type or badge.image_type),
         "has_json": hashed and badge.version == "3.0" and badge.payload_format == "json",
-        "has_email": sharing.has_email_identity(badge),
+        "has_email": shared.has_email_identity(badge),
     }
 
 
@@ -168,7 +169,7 @@ def _page(key: tuple, template: str, **context) -> str:
 
 
 def _render_badge(token: str, share: Share, position: int, answer: bool | None = None):
-    found = sharing.shared_badge_and_holder(request_session(), share, position)
+    found = shared.shared_badge_and_holder(request_session(), share, position)
     if found is None:
         abort(404)
     badge, holder = found
@@ -209,7 +210,7 @@ def _count_view(share: Share) -> None:
     if counter is None:
         interval = float(app.config.get("SHARE_VIEW_FLUSH_SECONDS", 2))
         counter = app.extensions.setdefault("wallet_share_views",
-                                            sharing.ViewCounter(session_factory(app), interval))
+                                            shared.ViewCounter(session_factory(app), interval))
         atexit.register(counter.flush)
     counter.add(share.id)
 
@@ -223,10 +224,10 @@ def share_page(token: str):
         page = _render_badge(token, share, 1)
         _count_view(share)
         return page
-    items = sharing.shared_badges(session_, share)
+    items = shared.shared_badges(session_, share)
     if not items:
         abort(404)
-    holder = sharing.owner_name(session_, share)
+    holder = shared.owner_name(session_, share)
     key = (share.id, share.kind, share.label, holder,
            tuple((p, b.id, b.status, b.checked_at, b.name, b.issuer_name) for p, b in items))
     cards = [{"position": p, "badge": b, "issuer": _issuer_line(b, None)} for p, b in items]
@@ -264,7 +265,7 @@ def share_reverify(token: str, n: int):
 @limiter.limit("10 per hour", key_func=_per_share_key)
 def share_recipient(token: str, n: int):
     share = _active_share(token)
-    answer = sharing.check_recipient(_badge_at(share, n), request.form.get("email", "")[:320])
+    answer = shared.check_recipient(_badge_at(share, n), request.form.get("email", "")[:320])
     return _render_badge(token, share, n, answer=answer)
 
 
@@ -278,7 +279,7 @@ def _file(data: bytes, mime: str, name: str | None = None):
 @bp.route("/p/<token>/badges/<int:n>/image")
 @guess_limit
 def share_image(token: str, n: int):
-    shown = sharing.public_image(_badge_at(_active_share(token), n))
+    shown = shared.public_image(_badge_at(_active_share(token), n))
     if shown is None:
         return redirect(url_for("static", filename="badge-placeholder.svg"))
     return _file(*shown)
@@ -287,7 +288,7 @@ def share_image(token: str, n: int):
 @bp.route("/p/<token>/badges/<int:n>/original")
 @guess_limit
 def share_original(token: str, n: int):
-    baked = sharing.public_original(request_session(), _badge_at(_active_share(token), n))
+    baked = shared.public_original(request_session(), _badge_at(_active_share(token), n))
     if baked is None:
         abort(404)
     data, mime, ext = baked
@@ -297,7 +298,7 @@ def share_original(token: str, n: int):
 @bp.route("/p/<token>/badges/<int:n>/credential.json")
 @guess_limit
 def share_credential(token: str, n: int):
-    data = sharing.public_credential_json(request_session(), _badge_at(_active_share(token), n))
+    data = shared.public_credential_json(request_session(), _badge_at(_active_share(token), n))
     if data is None:
         abort(404)
     return _file(data, "application/json", f"badge-{n}.json")
@@ -307,7 +308,7 @@ def share_credential(token: str, n: int):
 @guess_limit
 def share_preview(token: str):
     share = _active_share(token)
-    items = sharing.shared_badges(request_session(), share)
+    items = shared.shared_badges(request_session(), share)
     if not items:
         abort(404)
     badge = items[0][1]
@@ -315,5 +316,5 @@ def share_preview(token: str):
     issuer = _issuer_line(badge, (verdict.get("issuer") or {}).get("url"))
     status = _("Badge authentique") if badge.status == "valid" else _verdict_line(badge, "", issuer, None)
     if share.kind != "badge":
-        status = _page_title(share, sharing.owner_name(request_session(), share))
-    return _file(sharing.preview_png(badge, issuer, status), "image/png")
+        status = _page_title(share, shared.owner_name(request_session(), share))
+    return _file(share_images.preview_png(badge, issuer, status), "image/png")

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..services import badges, sharing
+from ..services import badges, share_images, sharing
 from .helpers import request_session
 from .helpers import signed_in_user as _user
 
@@ -101,7 +101,7 @@ def created(share_id: int):
     context = {"share": share, "state": state, "url": url, "links": [], "kind_labels": KIND_LABELS,
                "state_labels": STATE_LABELS, "has_token": bool(share.token_enc)}
     if url:
-        context.update(qr_svg=sharing.qr_svg_data_uri(url), links=_linkedin_links(share, url),
+        context.update(qr_svg=share_images.qr_svg_data_uri(url), links=_linkedin_links(share, url),
                        **_send_links(url))
     return render_template("shares/created.html", **context)
 
@@ -141,7 +141,7 @@ def qr_png(share_id: int):
     token = sharing.owner_token(share) if sharing.state_of(share) == "active" else None
     if token is None:
         abort(404)
-    response = current_app.response_class(sharing.qr_png(sharing.public_url(token)), mimetype="image/png")
+    response = current_app.response_class(share_images.qr_png(sharing.public_url(token)), mimetype="image/png")
     response.headers["Content-Disposition"] = 'attachment; filename="qr-code-badges.png"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
