@@ -87,7 +87,7 @@ NOT_PAGES = {
     "public.healthz": "JSON", "public.issuer_profile": "JSON-LD", "public.issuer_achievement": "JSON-LD",
     "public.issuer_achievement_image": "image", "public.issuer_status_list": "JSON credential",
     "public.demo_issuer": "JSON-LD", "public.share_image": "image", "public.share_original": "download",
-    "public.share_credential": "JSON download", "public.share_preview": "image",
+    "public.share_credential": "JSON download", "public.share_preview": "image", "public.share_qr": "image",
     "badges.image": "image", "shares.qr_png": "image (the share page shows it)", "badges.download": "download", "regional.image": "image",
     "connections.logo": "image", "demo.download": "download", "data.export": "ZIP download",
     "admin.referential_version": "TOML download", "host_oauth.manifest": "JSON (Badge Connect)",

@@ -47,10 +47,13 @@ def test_a_badge_page_prints_on_one_a4_sheet_with_a_qr_code_to_the_live_check(ap
                                                                               new_context, playwright):
     ana = seed_learner(app, factory, host)
     page = new_context(**small_phone(playwright, js=False)).new_page()
+    codes = []
+    page.on("response", lambda r: codes.append(r) if "qr-code.png" in r.url else None)
     page.goto(f"{live_server}/p/{ana.share_token}")
     qr = page.get_by_role("img", name="QR code de la page de vérification")
     expect(qr).to_be_hidden()  # on screen the employer is already on the live page
 
+    live = f"http://127.0.0.1:5000/p/{ana.share_token}"
     _print_view(page)
     expect(page.locator(".verdict")).to_contain_text("Badge authentique")
     expect(page.get_by_role("heading", name="Premiers secours")).to_be_visible()
@@ -58,15 +61,32 @@ def test_a_badge_page_prints_on_one_a4_sheet_with_a_qr_code_to_the_live_check(ap
     expect(page.locator(".facts")).to_contain_text("Ana Martin")
     expect(page.get_by_text("Dernière vérification le")).to_be_visible()
     expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
-    live = f"http://127.0.0.1:5000/p/{ana.share_token}"
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     assert page.locator(".print-url").inner_text() == live
-    assert qr.get_attribute("src") == share_images.qr_svg_data_uri(live)  # the QR code says that address
+    assert [r.status for r in codes] == [200]
+    assert codes[0].body() == share_images.qr_png(live)  # the QR code says the page's address
     pdf = page.pdf(prefer_css_page_size=True)  # the sheet our @page rule asks for
     boxes = _pdf_pages(pdf)
     assert len(boxes) == 1, f"{len(boxes)} sheets"
     width, height = (float(v) for v in boxes[0].split()[2:4])
     assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4 in points
+
+
+def test_printing_fetches_the_qr_code_the_screen_never_loaded(app, factory, host, live_server, new_context,
+                                                               playwright):
+    """On screen the code is never fetched (it loads lazily: browsers with scripting, nearly all of
+    them; with scripting off the HTML standard loads every image at once, and the page still
+    prints). Printing as the browser does it fetches the code and puts it in the PDF."""
+    ana = seed_learner(app, factory, host)
+    page = new_context(**small_phone(playwright)).new_page()
+    qr_requests = []
+    page.on("requestfinished", lambda r: qr_requests.append(r.url) if "qr-code.png" in r.url else None)
+    page.goto(f"{live_server}/p/{ana.share_token}")
+    page.wait_for_load_state("networkidle")
+    assert qr_requests == []
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert len(qr_requests) == 1, qr_requests
+    assert pdf.count(b"/Subtype /Image") >= 1
 
 
 def test_a_long_badge_in_a_collection_still_prints_on_one_sheet(app, factory, host, live_server, new_context,

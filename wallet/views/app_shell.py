@@ -37,7 +37,6 @@ from flask_login import current_user
 
 from ..app_icons import SIZES, icon_png
 from ..region import load_region
-from ..services.share_images import qr_svg_data_uri
 from .helpers import current_region
 from .helpers import request_lang as _lang
 from .public import bp
@@ -74,12 +73,6 @@ def _region_globals():
     region = current_region()
     return {"region": region, "region_name": region.name(_lang()), "legal_url": legal_url,
             "accessibility_status": ACCESSIBILITY_LABELS[region.accessibility_status]}
-
-
-@bp.app_template_filter("qr_code")
-def qr_code(url: str) -> str:
-    """A QR code of `url` as an SVG data URI (printed pages: no request)."""
-    return qr_svg_data_uri(url)
 
 
 def _cached(response, version_asked: str | None, version: str):

@@ -304,6 +304,18 @@ def share_credential(token: str, n: int):
     return _file(data, "application/json", f"badge-{n}.json")
 
 
+@bp.route("/p/<token>/badges/<int:n>/qr-code.png")
+@guess_limit
+def share_qr(token: str, n: int):
+    """The printed page's QR code to its live check. The page loads it lazily from a print-only
+    block, so browsers fetch it when printing, not on every visit (encoding one costs a first view
+    more than the rest of the page)."""
+    share = _active_share(token)
+    _badge_at(share, n)
+    url = sharing.public_url(token) if share.kind == "badge" else sharing.public_url(token) + f"/badges/{n}"
+    return _file(share_images.qr_png(url), "image/png")
+
+
 @bp.route("/p/<token>/apercu.png")
 @guess_limit
 def share_preview(token: str):
