@@ -11,6 +11,9 @@ CONTRACT:
   - `duplicate_keys`: an object that repeats a key (params: key);
   - `not_json`: invalid JSON, `NaN`/`Infinity`, a number that overflows to infinity (`1e999999`)
     or an integer too long for Python to convert.
+- `loads_stored(text: str) -> object`: JSON the wallet wrote itself (stored verdicts), read in bulk
+  (a learner's 500 badges for eligibility): orjson, about four times faster than `json.loads`, with
+  `json.loads` for the rare text orjson refuses (an escaped lone surrogate). Never for outside input.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import json
 import math
 import re
+
+import orjson
 
 from .errors import BadgeInputError
 
@@ -96,3 +101,11 @@ def loads_strict(text: str | bytes | bytearray, max_bytes: int = MAX_JSON_BYTES)
         raise BadgeInputError("too_deep", "JSON nested too deeply", max_depth=MAX_JSON_DEPTH) from None
     except ValueError as exc:  # JSONDecodeError, and int() over the digit limit
         raise BadgeInputError("not_json", str(exc)[:200]) from None
+
+
+def loads_stored(text: str) -> object:
+    """A JSON text the wallet stored itself, parsed fast (see the contract above)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

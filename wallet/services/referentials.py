@@ -4,7 +4,6 @@ learner's eligibility computed from their stored verdicts."""
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from ..eligibility import Referential, evaluate
 from ..eligibility.problems import Problem, ReferentialError
 from ..eligibility.referential import check_referential, default_referential_path, load_referential
 from ..models import Badge, ReferentialVersion, User, utcnow
+from ..openbadges.jsonutil import loads_stored
 
 MAX_REFERENTIAL_BYTES = 512 * 1024
 
@@ -116,5 +116,5 @@ def check_text(text: str, app: Flask | None = None) -> list[Problem]:
 def eligibility_for(session: Session, user: User, now: datetime | None = None, app: Flask | None = None):
     """The learner's eligibility for every regional badge, from their stored verdicts."""
     referential = current(session, app)
-    verdicts = [json.loads(v) for v in session.scalars(select(Badge.verdict).where(Badge.owner_id == user.id))]
+    verdicts = [loads_stored(v) for v in session.scalars(select(Badge.verdict).where(Badge.owner_id == user.id))]
     return referential, evaluate(referential, verdicts, now or utcnow())

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wallet.openbadges.errors import BadgeInputError
-from wallet.openbadges.jsonutil import MAX_JSON_BYTES, loads_strict
+from wallet.openbadges.jsonutil import MAX_JSON_BYTES, loads_stored, loads_strict
 
 
 def code_of(text, **kwargs) -> str:
@@ -87,3 +91,23 @@ def test_invalid_utf8_is_bad_encoding():
 
 def test_non_text_is_not_json():
     assert code_of(12) == "not_json"
+
+
+# --- loads_stored: the wallet's own stored JSON, read fast ---------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(_json_values, st.booleans())
+def test_stored_json_reads_back_as_the_standard_library_reads_it(value, ascii_only):
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert loads_stored(text) == json.loads(text)
+
+
+def test_an_escaped_lone_surrogate_orjson_refuses_still_reads():
+    text = json.dumps({"name": "Badge \ud800"})  # json.dumps escapes it; orjson refuses the escape
+    assert loads_stored(text) == {"name": "Badge \ud800"}
