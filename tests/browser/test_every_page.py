@@ -131,7 +131,8 @@ def world(app, hosts) -> World:
     (Ana's counsellor), Zoé (a counsellor nobody chose), an admin; demo partners on."""
     from wallet.db import new_session
     from wallet.models import User
-    from wallet.services import claims, demo, sharing
+    from wallet.services import demo, sharing
+    from wallet.services.claims import submission
     from wallet.services.counselling import consents
 
     one, _two = hosts
@@ -158,8 +159,8 @@ def world(app, hosts) -> World:
                                                            label="Communiquer — Je pratique")
         sharing.revoke_share(session, ana, evidence.id)
         consents.grant_by_email(session, ana, people["claire"], "prepare", "3")
-        claim, _created = claims.submit_claim(session, ana, "communiquer-1", people["ana"],
-                                              app.extensions["wallet_http"])
+        claim, _created = submission.submit_claim(session, ana, "communiquer-1", people["ana"],
+                                                  app.extensions["wallet_http"])
         w.ana_claim = claim.id
     demo.seed(app)
     return w

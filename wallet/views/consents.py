@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from ..extensions import limiter
 from ..formatting import format_date, format_datetime
-from ..services import claims as claims_service
+from ..services.claims import submission as claim_submission
+from ..services.claims.delivery import first_attempt
 from ..services.counselling import consents as consent_service
 from ..services.counselling import drafts as draft_service
 from ..services.counselling import journal as journal_service
@@ -126,12 +127,12 @@ def confirm(draft_id: int):
                                                      current_app.extensions["wallet_http"])
     except consent_service.CounsellingError:
         abort(404)
-    except claims_service.ClaimError as err:
+    except claim_submission.ClaimError as err:
         flash(str(CLAIM_ERRORS.get(err.code, CLAIM_ERRORS["not_eligible"])), "error")
         return redirect(url_for("consents.index"), code=303)
     if created:
-        claims_service.first_attempt(current_app._get_current_object(), claim.id)
-        flash(submitted_message(claims_service.current_status(request_session(), claim.id)), "success")
+        first_attempt(current_app._get_current_object(), claim.id)
+        flash(submitted_message(claim_submission.current_status(request_session(), claim.id)), "success")
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ... import mail
 from ...models import Claim, ClaimDraft, User, utcnow
-from .. import claims as claims_service
 from .. import referentials
+from ..claims import submission as claim_submission
 from .consents import CounsellingError, require_consent
 from .journal import DRAFT_CONFIRMED, DRAFT_DISMISSED, PREPARED_CLAIM, audit
 
@@ -41,7 +41,7 @@ def prepare_claim(session: Session, counsellor: User, learner_id: int, regional_
     learner = session.get(User, learner_id)
     _referential, results = referentials.eligibility_for(session, learner, now=now)
     result = next((r for r in results if r.key == regional_key), None)
-    if result is None or result.state != "eligible" or claims_service.active_claim(session, learner, result.id):
+    if result is None or result.state != "eligible" or claim_submission.active_claim(session, learner, result.id):
         raise CounsellingError("not_eligible")
     existing = next((d for d in pending_drafts(session, learner_id) if d.regional_badge_key == regional_key), None)
     if existing is not None:
@@ -97,8 +97,8 @@ def drafts_for(session: Session, learner: User, lang: str = "fr") -> list[DraftR
         except KeyError:
             badge_name = draft.regional_badge_key
         try:
-            preview = claims_service.preview(session, learner, draft.regional_badge_key)
-        except claims_service.ClaimError:
+            preview = claim_submission.preview(session, learner, draft.regional_badge_key)
+        except claim_submission.ClaimError:
             supporting, eligible = (), False
         else:
             supporting = tuple((b.name or "", b.issuer_name or "") for b in preview.supporting)
@@ -121,12 +121,12 @@ def _owned_draft(session: Session, learner: User, draft_id: int) -> ClaimDraft:
 
 def confirm_draft(session: Session, learner: User, draft_id: int, http, now: datetime | None = None
                   ) -> tuple[Claim, bool]:
-    """The learner's own act: submits the claim as the learner (claims.submit_claim re-checks
-    eligibility). Raises claims.ClaimError when the learner is no longer eligible."""
+    """The learner's own act: submits the claim as the learner (submission.submit_claim re-checks
+    eligibility). Raises submission.ClaimError when the learner is no longer eligible."""
     draft = _owned_draft(session, learner, draft_id)
     draft_id, key, counsellor_id = draft.id, draft.regional_badge_key, draft.counsellor_id
     recipient = draft.recipient_email if draft.recipient_email in learner.confirmed_addresses else _recipient(learner)
-    claim, created = claims_service.submit_claim(session, learner, key, recipient or "", http, now=now)
+    claim, created = claim_submission.submit_claim(session, learner, key, recipient or "", http, now=now)
     moment = now or utcnow()
     draft = session.get(ClaimDraft, draft_id)
     draft.confirmed_at, draft.claim_id = moment, claim.id

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, Consent, User, utcnow
 from .. import badges as badges_service
-from .. import claims as claims_service
 from .. import referentials
+from ..claims import submission as claim_submission
 from .consents import active_clause, require_consent
 from .drafts import pending_drafts
 from .journal import VIEWED_LEARNER, VIEWED_SUMMARY, audit
@@ -99,7 +99,7 @@ def _build_view(session: Session, consent: Consent, learner: User, lang: str, no
     badges = tuple(BadgeRow(b.name, b.issuer_name, b.status, b.expires, _badge_problems(b, now))
                    for b in badges_service.list_badges(session, learner))
     claims = []
-    for claim in claims_service.my_claims(session, learner):
+    for claim in claim_submission.my_claims(session, learner):
         try:
             name = referential.badge(claim.regional_badge_id).name.get(lang)
         except KeyError:
