@@ -1,6 +1,6 @@
 """The database: engine, one session per request, SQLite pragmas.
 
-The only module (with models.py) that touches the database layer. Services receive a Session and
+The only module (with the models/ package) that touches the database layer. Services receive a Session and
 commit once per use case; views never commit.
 """
 

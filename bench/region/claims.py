@@ -2,7 +2,7 @@
 
 The issuer (tests/fakes/flaky_issuer.py, Badgr's API on 127.0.0.1) answers 500s, 429s with
 Retry-After, and times out AFTER creating the award; it never de-duplicates. The workers are the
-app's own `deliver_due` (wallet/services/claims.py) in W threads, each with its own database
+app's own `deliver_due` (wallet/services/claims/delivery.py) in W threads, each with its own database
 session: leases with SKIP LOCKED on PostgreSQL, the conditional UPDATE everywhere. Backoff and
 Retry-After are honoured on a simulated clock (`now`), which moves forward only while no row is
 leased, so no run waits minutes and no lease expires under a delivery in flight.
@@ -86,7 +86,7 @@ def deliver_with_workers(app, claim_ids: list[int], workers: int, start: datetim
     """Run `workers` threads of deliver_due until every claim is issued or dead (bounded in time)."""
     from wallet.db import new_session
     from wallet.models import Outbox
-    from wallet.services.claims import deliver_due
+    from wallet.services.claims.delivery import deliver_due
 
     clock = Clock(start)
     deadline = time.monotonic() + budget_seconds

@@ -118,7 +118,7 @@ def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: i
                 break
             user = session.get(User, n)
             _ref, results = referentials.eligibility_for(session, user)
-            from wallet.services.claims import active_claims_by_badge
+            from wallet.services.claims.submission import active_claims_by_badge
 
             active = active_claims_by_badge(session, user)
             for result in results:

@@ -131,7 +131,9 @@ def world(app, hosts) -> World:
     (Ana's counsellor), Zoé (a counsellor nobody chose), an admin; demo partners on."""
     from wallet.db import new_session
     from wallet.models import User
-    from wallet.services import claims, counselling, demo, sharing
+    from wallet.services import demo, sharing
+    from wallet.services.claims import submission
+    from wallet.services.counselling import consents
 
     one, _two = hosts
     factory = BadgeFactory(one)
@@ -156,9 +158,9 @@ def world(app, hosts) -> World:
         evidence, w.withdrawn_token = sharing.create_share(session, ana, [aligned[1]], kind="evidence",
                                                            label="Communiquer — Je pratique")
         sharing.revoke_share(session, ana, evidence.id)
-        counselling.grant_by_email(session, ana, people["claire"], "prepare", "3")
-        claim, _created = claims.submit_claim(session, ana, "communiquer-1", people["ana"],
-                                              app.extensions["wallet_http"])
+        consents.grant_by_email(session, ana, people["claire"], "prepare", "3")
+        claim, _created = submission.submit_claim(session, ana, "communiquer-1", people["ana"],
+                                                  app.extensions["wallet_http"])
         w.ana_claim = claim.id
     demo.seed(app)
     return w

@@ -63,7 +63,7 @@ def the_claim(app):
 
 
 def deliver(app, now):
-    from wallet.services.claims import deliver_due
+    from wallet.services.claims.delivery import deliver_due
 
     return deliver_due(app, now=now)
 
@@ -128,26 +128,26 @@ def test_a_4xx_refusal_is_shown_with_the_reason_and_not_retried(claimed, app, ob
 
 
 def test_worker_killed_between_send_and_record_finishes_without_duplicate(claimed, app, obf, T0, monkeypatch):
-    from wallet.services import claims
+    from wallet.services.claims import delivery
 
     def killed(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(claims, "record_result", killed)
+    monkeypatch.setattr(delivery, "record_result", killed)
     with pytest.raises(SystemExit):
         deliver(app, T0)
     assert obf.count(EMAIL) == 1
     monkeypatch.undo()
     deliver(app, T0 + timedelta(seconds=10))  # still leased by the dead worker: nothing happens
     assert the_claim(app)[0].status == "sent"
-    deliver(app, T0 + claims.LEASE + timedelta(seconds=1))
+    deliver(app, T0 + delivery.LEASE + timedelta(seconds=1))
     claim, _row = the_claim(app)
     assert claim.status == "issued" and obf.count(EMAIL) == 1
     assert len(set(obf.idempotency_keys)) == 1
 
 
 def test_after_too_many_failures_the_claim_is_flagged_for_staff(claimed, app, obf, T0):
-    from wallet.services.claims import MAX_ATTEMPTS
+    from wallet.services.claims.delivery import MAX_ATTEMPTS
 
     obf.fail_next(MAX_ATTEMPTS)
     moment = T0

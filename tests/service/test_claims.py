@@ -184,7 +184,7 @@ def test_another_learner_cannot_see_a_claim(eligible, app, outbox):
 def test_several_workers_on_postgresql_deliver_a_claim_once(eligible, app):
     """Row locks (FOR UPDATE SKIP LOCKED) and the lease: five workers at once, one delivery."""
     from wallet.badge_claim.issuers import backend_for
-    from wallet.services.claims import deliver_due
+    from wallet.services.claims.delivery import deliver_due
 
     app.config["CLAIM_FIRST_ATTEMPT"] = "worker"
     post_form(eligible, "/demandes/nouvelle/communiquer-1", recipient="ana@example.org")

@@ -102,9 +102,9 @@ def fill(app, outbox, hosts) -> Site:
         User,
     )
     from wallet.partners.host import app_passwords
-    from wallet.services import admin as admin_service
     from wallet.services import public_shares as shared
     from wallet.services import sharing
+    from wallet.services.admin import invitations
 
     one, two = hosts
     result = app.test_cli_runner().invoke(args=["demo"])
@@ -191,8 +191,8 @@ def fill(app, outbox, hosts) -> Site:
         claim_ids = list(session.scalars(select(Claim.id).where(Claim.user_id == learner_id)))
         admin_user = session.scalar(select(User).where(User.display_name == ADMIN[1]))
         with app.test_request_context():
-            admin_service.create_invitation(session, admin_user, "nouvelle.personne@france-travail.example",
-                                            role="counsellor")
+            invitations.create_invitation(session, admin_user, "nouvelle.personne@france-travail.example",
+                                          role="counsellor")
         assert session.scalar(select(Invitation.id)) is not None
         assert session.scalar(select(HostAccess.id)) is not None
 

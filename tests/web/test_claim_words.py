@@ -57,7 +57,7 @@ def test_a_claim_waiting_for_delivery_says_it_is_recorded(app, client, outbox, h
     assert _notice(page) == "Votre demande est enregistrée : elle part vers la Région dans quelques instants."
     assert '<span class="chip chip-warn">Enregistrée</span>' in page
     assert _history(page) == ["Enregistrée"]
-    from wallet.services.claims import deliver_due
+    from wallet.services.claims.delivery import deliver_due
 
     deliver_due(app)
     page = unescape(client.get(r.headers["Location"]).text)

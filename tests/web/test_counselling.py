@@ -95,7 +95,7 @@ def rows(app, model, **where):
 
 def audit_actions(app, subject_id: int) -> list[str]:
     from wallet.models import AuditEvent
-    from wallet.services.counselling import JOURNAL_ACTIONS
+    from wallet.services.counselling.journal import JOURNAL_ACTIONS
 
     return [e.action for e in rows(app, AuditEvent, subject_id=subject_id) if e.action in JOURNAL_ACTIONS]
 
@@ -286,7 +286,7 @@ def test_dashboard_and_learner_page_list_problems_without_personal_addresses(app
 def test_the_counsellor_dto_is_an_allowlist():
     from dataclasses import fields
 
-    from wallet.services.counselling import BadgeRow, ClaimRow, EligibilityRow, LearnerView
+    from wallet.services.counselling.learners import BadgeRow, ClaimRow, EligibilityRow, LearnerView
 
     allowed = {"learner_id", "display_name", "scope", "expires_at", "eligibility", "badges", "claims",
                "pending_drafts", "name", "issuer_name", "status", "expires", "problems", "created_at",

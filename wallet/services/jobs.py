@@ -35,14 +35,15 @@ def run_due(app: Flask, now=None) -> Report:
     no longer support must be stopped before it is delivered), then claim deliveries (a learner is
     waiting), then re-verifications."""
     from ..partners import client as connections
-    from . import claims, personal_data, upgrade
+    from . import personal_data, upgrade
+    from .claims import delivery as claim_delivery
 
     report = Report()
     upgraded = upgrade.run(app, now=now)
     if upgraded.reverified:
         report.upgrade = upgraded.summary()
         report.changed.extend(upgraded.changed)
-    report.claims = claims.deliver_due(app, now=now).summary()
+    report.claims = claim_delivery.deliver_due(app, now=now).summary()
     # Mail left by the after-response sender (a crash, an SMTP failure) or queued outside a request.
     report.mails = mail.deliver_pending(app, now=now)
     report.syncs = connections.run_due_syncs(app, now=now)

@@ -64,19 +64,19 @@ def current(session: Session, app: Flask | None = None) -> Referential:
     base_url = _base_url(app)
     path = configured_path(app)
     key = (f"db:{row.id}:{row.sha256}" if row else f"file:{path}:{path.stat().st_mtime_ns}", base_url,
-           _include_demo(app))
+           include_demo(app))
     with _lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
     text = row.content if row else path.read_text(encoding="utf-8")
-    referential = load_referential(text, base_url=base_url, include_demo=_include_demo(app))
+    referential = load_referential(text, base_url=base_url, include_demo=include_demo(app))
     with _lock:
         _cache[key] = referential
     return referential
 
 
-def _include_demo(app: Flask) -> bool:
+def include_demo(app: Flask) -> bool:
     # Demo partners (hosted by the wallet under /demo) count only outside production.
     return app.config["ENV"] != "production"
 
@@ -96,7 +96,7 @@ def store(session: Session, text: str, source: str, user: User | None = None,
     app = app or current_app
     if len(text.encode("utf-8")) > MAX_REFERENTIAL_BYTES:
         raise ReferentialError([Problem(path="", code="too_large", params={"max_kb": 512}, line=None)])
-    referential = load_referential(text, base_url=_base_url(app), include_demo=_include_demo(app))
+    referential = load_referential(text, base_url=_base_url(app), include_demo=include_demo(app))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     row = latest(session)
     if row is not None and row.sha256 == digest:

@@ -7,7 +7,7 @@ with a lease (`Badge.reverify_lease_until`), re-verifies them, and takes more.
 Taking a lease: the due badges are selected with `FOR UPDATE SKIP LOCKED` on PostgreSQL (two
 workers selecting at once skip each other's rows instead of waiting), then each is taken by a
 conditional UPDATE (no lease, or an expired one) whose row count says whether this worker got it —
-the same rule as claim deliveries (services/claims.py). On SQLite there is no SKIP LOCKED: the
+the same rule as claim deliveries (services/claims/delivery.py). On SQLite there is no SKIP LOCKED: the
 lease is taken under SQLite's write lock (BEGIN IMMEDIATE) and the conditional UPDATE alone gives
 each badge to one worker only, but SQLite serializes writers: run one worker there. A lease lasts LEASE_PER_BADGE for each badge of the batch (a
 verification is bounded by SafeHttp's deadline and the fetch budget); re-verifying ends it.

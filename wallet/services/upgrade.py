@@ -8,7 +8,7 @@ they now stand: a claim whose regional badge they are no longer eligible for is 
 with a reason in the learner's language, by mail too), before any delivery sends it.
 
 Network calls (re-verification) happen in reverify()'s own short transactions; each stopped claim
-is one more transaction (claims.record_result).
+is one more transaction (claims/delivery.py, record_result).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from .. import db
 from ..badge_claim.model import DeliveryResult
 from ..models import Badge, Claim, Outbox, User
-from . import claims, referentials, reverification
+from . import referentials, reverification
+from .claims import delivery as claim_delivery
 from .rules import RULES_VERSION
 
 BATCH = 200                           # badges re-verified per worker round
@@ -80,7 +81,7 @@ def stop_unsupported_claims(app: Flask, session: Session, user_id: int, now: dat
         reasons[claim.id] = _reason(app, user, lost)
     session.rollback()
     for claim_id, reason in reasons.items():
-        claims.record_result(app, session, claim_id, DeliveryResult(outcome="refused", reason=reason), now)
+        claim_delivery.record_result(app, session, claim_id, DeliveryResult(outcome="refused", reason=reason), now)
     return list(reasons)
 
 

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..eligibility.problems import ReferentialError
-from ..services import claims as claims_service
 from ..services import referentials
+from ..services.claims import review as claim_review
+from ..services.claims.submission import ClaimError
 from .helpers import request_lang as _lang
 from .helpers import request_session
 
@@ -80,15 +81,15 @@ def claims():
     session = request_session()
     ref = referentials.current(session)
     return render_template("admin/claims.html", ref=ref, lang=_lang(),
-                           waiting=claims_service.awaiting_review(session), flagged=claims_service.flagged(session))
+                           waiting=claim_review.awaiting_review(session), flagged=claim_review.flagged(session))
 
 
 @bp.route("/demandes/<int:claim_id>/accepter", methods=["POST"])
 def approve_claim(claim_id: int):
     try:
-        claims_service.approve(current_app._get_current_object(), request_session(), claim_id,
-                               current_user._get_current_object())
-    except claims_service.ClaimError:
+        claim_review.approve(current_app._get_current_object(), request_session(), claim_id,
+                             current_user._get_current_object())
+    except ClaimError:
         abort(404)
     flash(_("Demande acceptée : le badge est délivré."), "success")
     return redirect(url_for("admin.claims"))
@@ -97,9 +98,9 @@ def approve_claim(claim_id: int):
 @bp.route("/demandes/<int:claim_id>/refuser", methods=["POST"])
 def refuse_claim(claim_id: int):
     try:
-        claims_service.refuse(current_app._get_current_object(), request_session(), claim_id,
-                              current_user._get_current_object(), request.form.get("reason", ""))
-    except claims_service.ClaimError as err:
+        claim_review.refuse(current_app._get_current_object(), request_session(), claim_id,
+                            current_user._get_current_object(), request.form.get("reason", ""))
+    except ClaimError as err:
         if err.code == "reason_required":
             flash(_("Indiquez la raison du refus : la personne la verra."), "error")
             return redirect(url_for("admin.claims"))

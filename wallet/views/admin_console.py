@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..eligibility.problems import ReferentialError
-from ..services import admin as service
 from ..services import referentials
+from ..services.admin import dashboard, invitations, learner_changes, people, referential_partners
+from ..services.admin.base import AdminError, message_for
 from .admin import _lang, _uploaded_text, bp
 from .claims import claim_status, history_label
 from .helpers import request_session
@@ -31,11 +32,11 @@ def _problem_lines(problems) -> list[str]:
 @bp.route("/tableau-de-bord")
 def console():
     session = request_session()
-    figures = service.figures(session, _lang())
-    status = service.issuer_status(session)
+    figures = dashboard.figures(session, _lang())
+    status = dashboard.issuer_status(session)
     return render_template("admin/console_dashboard.html", figures=figures, issuer=status,
                            status_labels={b.label: status_label(b.label)[0] for b in figures.badges_by_status},
-                           claim_labels={s: claim_status(s)[0] for s in service.CLAIM_STATES}, history_label=history_label)
+                           claim_labels={s: claim_status(s)[0] for s in dashboard.CLAIM_STATES}, history_label=history_label)
 
 
 # ------------------------------------------------------------------------------ people, roles, invitations
@@ -43,9 +44,10 @@ def console():
 def _users_page(status: int = 200, error: str | None = None, invited=None):
     session = request_session()
     query = request.args.get("q", "")
-    return render_template("admin/console_users.html", users=service.list_users(session, query), query=query,
-                           roles=service.ROLES, role_label=service.role_label, invitations=service.pending_invitations(session),
-                           invitable=service.INVITABLE_ROLES, error=error, invited=invited), status
+    return render_template("admin/console_users.html", users=people.list_users(session, query), query=query,
+                           roles=people.ROLES, role_label=people.role_label,
+                           invitations=invitations.pending_invitations(session),
+                           invitable=invitations.INVITABLE_ROLES, error=error, invited=invited), status
 
 
 @bp.route("/personnes")
@@ -56,12 +58,12 @@ def users():
 @bp.route("/personnes/<int:user_id>/role", methods=["POST"])
 def change_role(user_id: int):
     try:
-        user = service.set_role(request_session(), _actor(), user_id, request.form.get("role", ""))
-    except service.AdminError as err:
+        user = people.set_role(request_session(), _actor(), user_id, request.form.get("role", ""))
+    except AdminError as err:
         if err.code == "not_found":
             abort(404)
-        return _users_page(400, service.message_for(err.code))
-    flash(_("%(name)s a maintenant le rôle « %(role)s ».", name=user.display_name, role=service.role_label(user.role)),
+        return _users_page(400, message_for(err.code))
+    flash(_("%(name)s a maintenant le rôle « %(role)s ».", name=user.display_name, role=people.role_label(user.role)),
           "success")
     return redirect(url_for("admin.users"))
 
@@ -69,10 +71,10 @@ def change_role(user_id: int):
 @bp.route("/invitations", methods=["POST"])
 def invite():
     try:
-        invited = service.create_invitation(request_session(), _actor(), request.form.get("email", ""),
-                                            request.form.get("role", "counsellor"))
-    except service.AdminError as err:
-        return _users_page(400, service.message_for(err.code))
+        invited = invitations.create_invitation(request_session(), _actor(), request.form.get("email", ""),
+                                                request.form.get("role", "counsellor"))
+    except AdminError as err:
+        return _users_page(400, message_for(err.code))
     # The link is shown once, here; only its hash is stored.
     return _users_page(200, invited=invited)
 
@@ -82,9 +84,9 @@ def invite():
 def _partners_page(status: int = 200, problems: list[str] | None = None, error: str | None = None):
     session = request_session()
     ref = referentials.current(session)
-    text = service.current_text(session)
-    return render_template("admin/console_partners.html", ref=ref, partners=service.partners_of(text),
-                           lang=_lang(), problems=problems or [], error=error,
+    text = referential_partners.current_text(session)
+    return render_template("admin/console_partners.html", ref=ref,
+                           partners=referential_partners.partners_of(text), lang=_lang(), problems=problems or [], error=error,
                            base_url=current_app.config["BASE_URL"]), status
 
 
@@ -94,11 +96,11 @@ def partners():
         return _partners_page()
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
-        loaded = service.edit_partners(request_session(), _actor(), form.pop("edit", ""), form)
-    except service.AdminError as err:
+        loaded = referential_partners.edit_partners(request_session(), _actor(), form.pop("edit", ""), form)
+    except AdminError as err:
         if err.code == "invalid":
-            return _partners_page(400, _problem_lines(err.problems), service.message_for(err.code))
-        return _partners_page(400, error=service.message_for(err.code))
+            return _partners_page(400, _problem_lines(err.problems), message_for(err.code))
+        return _partners_page(400, error=message_for(err.code))
     flash(_("Nouvelle version du référentiel en vigueur (n° %(id)s).", id=loaded.version.id), "success")
     return redirect(url_for("admin.partners"))
 
@@ -112,9 +114,9 @@ def referential_preview():
     text = _uploaded_text()
     if text is None:
         return render_template("admin/console_preview.html", changes=None, text="", problems=[],
-                               error=service.message_for("no_text")), 400
+                               error=message_for("no_text")), 400
     try:
-        changes = service.changes_for_learners(request_session(), text, lang=_lang())
+        changes = learner_changes.changes_for_learners(request_session(), text, lang=_lang())
     except ReferentialError as err:
         return render_template("admin/console_preview.html", changes=None, text=text,
                                problems=_problem_lines(err.problems)), 400

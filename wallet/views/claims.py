@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import limiter
-from ..services import claims as service
 from ..services import referentials
+from ..services.claims import submission as service
+from ..services.claims.delivery import first_attempt
 from .helpers import request_lang as _lang
 from .helpers import request_session
 from .helpers import signed_in_user as _user
@@ -85,7 +86,7 @@ def new(key: str):
             return render_template("claims/new.html", preview=preview, lang=_lang(),
                                    error=str(ERRORS.get(err.code, ERRORS["not_eligible"]))), 400
         if created:
-            service.first_attempt(current_app._get_current_object(), claim.id)
+            first_attempt(current_app._get_current_object(), claim.id)
             flash(submitted_message(service.current_status(session, claim.id)), "success")
         return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
     return render_template("claims/new.html", preview=preview, lang=_lang())

@@ -10,8 +10,11 @@ from flask_login import current_user
 
 from ..extensions import limiter
 from ..formatting import format_date, format_datetime
-from ..services import claims as claims_service
-from ..services import counselling as service
+from ..services.claims import submission as claim_submission
+from ..services.claims.delivery import first_attempt
+from ..services.counselling import consents as consent_service
+from ..services.counselling import drafts as draft_service
+from ..services.counselling import journal as journal_service
 from .claims import submitted_message
 from .helpers import request_lang as _lang
 from .helpers import request_session
@@ -57,8 +60,9 @@ def when(moment) -> str:
 @bp.route("/")
 def index():
     session = request_session()
-    return render_template("consents/index.html", consents=service.learner_consents(session, _user()),
-                           drafts=service.drafts_for(session, _user(), lang=_lang()), scope_labels=SCOPE_LABELS)
+    return render_template("consents/index.html", consents=consent_service.learner_consents(session, _user()),
+                           drafts=draft_service.drafts_for(session, _user(), lang=_lang()),
+                           scope_labels=SCOPE_LABELS)
 
 
 def _grant_page(error: str | None = None, status: int = 200, **values):
@@ -81,8 +85,8 @@ def grant():
         return _grant_page()
     scope, months, code = request.form.get("scope", ""), request.form.get("months", ""), request.form.get("code", "")
     try:
-        consent = service.grant_by_code(request_session(), _user(), code, scope, months)
-    except service.CounsellingError as err:
+        consent = consent_service.grant_by_code(request_session(), _user(), code, scope, months)
+    except consent_service.CounsellingError as err:
         return _grant_page(str(ERRORS.get(err.code, ERRORS["code_unknown"])), 400, scope=scope, months=months,
                            code=code)
     flash(_("C'est fait : votre conseiller a accès à votre portefeuille jusqu'au %(date)s. Vous pouvez retirer "
@@ -98,8 +102,8 @@ def grant_email():
         return _grant_page(_("Indiquez l'adresse e-mail de votre conseiller, par exemple nom@exemple.fr."), 400,
                            scope=scope, months=months, email=email)
     try:
-        service.grant_by_email(request_session(), _user(), email, scope, months)
-    except service.CounsellingError as err:
+        consent_service.grant_by_email(request_session(), _user(), email, scope, months)
+    except consent_service.CounsellingError as err:
         return _grant_page(str(ERRORS[err.code]), 400, scope=scope, months=months, email=email)
     # The same answer whether the account exists or not (no account oracle).
     flash(_("Si ce conseiller a un compte, il a maintenant accès et il a reçu un e-mail. S'il n'apparaît pas "
@@ -109,7 +113,7 @@ def grant_email():
 
 @bp.route("/<int:consent_id>/retirer", methods=["POST"])
 def withdraw(consent_id: int):
-    if not service.withdraw(request_session(), _user(), consent_id):
+    if not consent_service.withdraw(request_session(), _user(), consent_id):
         abort(404)
     flash(_("Accès retiré. Votre conseiller ne voit plus votre portefeuille."), "success")
     return redirect(url_for("consents.index"), code=303)
@@ -119,53 +123,53 @@ def withdraw(consent_id: int):
 @limiter.limit("10 per minute", methods=["POST"])
 def confirm(draft_id: int):
     try:
-        claim, created = service.confirm_draft(request_session(), _user(), draft_id,
-                                               current_app.extensions["wallet_http"])
-    except service.CounsellingError:
+        claim, created = draft_service.confirm_draft(request_session(), _user(), draft_id,
+                                                     current_app.extensions["wallet_http"])
+    except consent_service.CounsellingError:
         abort(404)
-    except claims_service.ClaimError as err:
+    except claim_submission.ClaimError as err:
         flash(str(CLAIM_ERRORS.get(err.code, CLAIM_ERRORS["not_eligible"])), "error")
         return redirect(url_for("consents.index"), code=303)
     if created:
-        claims_service.first_attempt(current_app._get_current_object(), claim.id)
-        flash(submitted_message(claims_service.current_status(request_session(), claim.id)), "success")
+        first_attempt(current_app._get_current_object(), claim.id)
+        flash(submitted_message(claim_submission.current_status(request_session(), claim.id)), "success")
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 
 @bp.route("/propositions/<int:draft_id>/ignorer", methods=["POST"])
 def dismiss(draft_id: int):
     try:
-        service.dismiss_draft(request_session(), _user(), draft_id)
-    except service.CounsellingError:
+        draft_service.dismiss_draft(request_session(), _user(), draft_id)
+    except consent_service.CounsellingError:
         abort(404)
     flash(_("Demande ignorée. Rien n'a été envoyé."), "success")
     return redirect(url_for("consents.index"), code=303)
 
 
-def _sentence(entry: service.JournalEntry) -> str:
+def _sentence(entry: journal_service.JournalEntry) -> str:
     name = entry.counsellor_name or _("Un conseiller")
     at = when(entry.at)
     badge = entry.detail.get("badge") or entry.detail.get("badge_key") or ""
-    if entry.action == service.VIEWED_LEARNER:
+    if entry.action == journal_service.VIEWED_LEARNER:
         return _("%(name)s a consulté vos badges %(when)s.", name=name, when=at)
-    if entry.action == service.VIEWED_SUMMARY:
+    if entry.action == journal_service.VIEWED_SUMMARY:
         return _("%(name)s a vu le résumé de votre éligibilité %(when)s.", name=name, when=at)
-    if entry.action == service.PREPARED_CLAIM:
+    if entry.action == journal_service.PREPARED_CLAIM:
         return _("%(name)s a préparé une demande du badge « %(badge)s » %(when)s.", name=name, badge=badge,
                  when=at)
-    if entry.action == service.GRANTED:
+    if entry.action == journal_service.GRANTED:
         scope = entry.detail.get("scope")
         what = SCOPE_LABELS.get(scope, SCOPE_LABELS["view"])
         return _("Vous avez donné accès à %(name)s %(when)s (%(what)s).", name=name, when=at,
                  what=str(what).lower())
-    if entry.action == service.WITHDRAWN:
+    if entry.action == journal_service.WITHDRAWN:
         return _("Vous avez retiré l'accès de %(name)s %(when)s.", name=name, when=at)
-    if entry.action == service.DRAFT_CONFIRMED:
+    if entry.action == journal_service.DRAFT_CONFIRMED:
         return _("Vous avez confirmé une demande préparée par %(name)s %(when)s.", name=name, when=at)
     return _("Vous avez ignoré une demande préparée par %(name)s %(when)s.", name=name, when=at)
 
 
 @bp.route("/journal")
 def journal():
-    entries = [(entry, _sentence(entry)) for entry in service.journal(request_session(), _user())]
+    entries = [(entry, _sentence(entry)) for entry in journal_service.journal(request_session(), _user())]
     return render_template("consents/journal.html", entries=entries)

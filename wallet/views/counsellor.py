@@ -1,8 +1,8 @@
 """Counsellors: their learners (with consent), dashboard, prepared claims.
 
 Counsellor-only: any other role gets 404 (no existence oracle). Every learner page re-reads the
-learner's consent (services.counselling.require_consent), so a withdrawal is effective on the next
-request. Templates receive allowlisted DTOs only (T46), never User or Badge rows.
+learner's consent (require_consent, services/counselling/consents.py), so a withdrawal is effective on
+the next request. Templates receive allowlisted DTOs only (T46), never User or Badge rows.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import limiter
-from ..services import counselling as service
+from ..services.counselling import consents, drafts
+from ..services.counselling import learners as learner_service
 from .claims import claim_status
 from .helpers import request_lang as _lang
 from .helpers import request_session
@@ -50,7 +51,7 @@ def _helpers() -> dict:
 
 @bp.route("/")
 def index():
-    learners = service.my_learners(request_session(), _user(), lang=_lang())
+    learners = learner_service.my_learners(request_session(), _user(), lang=_lang())
     return render_template("counsellor/index.html", learners=learners, **_helpers())
 
 
@@ -58,7 +59,7 @@ def index():
 @limiter.limit("20 per hour", methods=["POST"])
 def code():
     if request.method == "POST":
-        shown, expires = service.new_code(request_session(), _user())
+        shown, expires = consents.new_code(request_session(), _user())
         return render_template("counsellor/code.html", code=shown, expires=expires)
     return render_template("counsellor/code.html", code=None, expires=None)
 
@@ -66,8 +67,8 @@ def code():
 @bp.route("/apprenants/<int:learner_id>")
 def learner(learner_id: int):
     try:
-        view = service.learner_view(request_session(), _user(), learner_id, lang=_lang())
-    except service.CounsellingError:
+        view = learner_service.learner_view(request_session(), _user(), learner_id, lang=_lang())
+    except consents.CounsellingError:
         abort(404)
     return render_template("counsellor/learner.html", learner=view, **_helpers())
 
@@ -77,8 +78,8 @@ def learner(learner_id: int):
 def prepare(learner_id: int):
     session = request_session()
     try:
-        service.prepare_claim(session, _user(), learner_id, request.form.get("badge", ""))
-    except service.CounsellingError as err:
+        drafts.prepare_claim(session, _user(), learner_id, request.form.get("badge", ""))
+    except consents.CounsellingError as err:
         if err.code == "no_consent":
             abort(404)
         if err.code == "out_of_scope":

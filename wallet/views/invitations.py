@@ -9,7 +9,9 @@ from flask_login import login_user
 
 from ..extensions import limiter
 from ..security import DEFAULT_AFTER_LOGIN, fresh_session
-from ..services import admin as service
+from ..services.admin import invitations
+from ..services.admin.base import AdminError, message_for
+from ..services.admin.people import role_label
 from .auth import bp
 from .helpers import request_session
 
@@ -19,23 +21,24 @@ from .helpers import request_session
 def invitation(token: str):
     session = request_session()
     try:
-        invited = service.check_invitation(session, token)
-    except service.AdminError as err:
+        invited = invitations.check_invitation(session, token)
+    except AdminError as err:
         return render_template("auth/invitation.html", invitation=None, form={},
-                               error=service.message_for(err.code)), 400
+                               error=message_for(err.code)), 400
     if request.method == "POST":
         form = request.form
         if form.get("password", "") != form.get("password_confirm", ""):
             return render_template("auth/invitation.html", invitation=invited, form=form,
-                                   role=service.role_label(invited.role),
+                                   role=role_label(invited.role),
                                    error=_("Les deux mots de passe ne sont pas identiques.")), 400
         try:
-            user = service.accept_invitation(session, token, form.get("display_name", ""), form.get("password", ""))
-        except service.AdminError as err:
+            user = invitations.accept_invitation(session, token, form.get("display_name", ""),
+                                                 form.get("password", ""))
+        except AdminError as err:
             return render_template("auth/invitation.html", invitation=invited, form=form,
-                                   role=service.role_label(invited.role), error=service.message_for(err.code)), 400
+                                   role=role_label(invited.role), error=message_for(err.code)), 400
         fresh_session()
         login_user(user)
         flash(_("Bienvenue ! Votre compte est prêt."), "success")
         return redirect(url_for(DEFAULT_AFTER_LOGIN))
-    return render_template("auth/invitation.html", invitation=invited, form={}, role=service.role_label(invited.role))
+    return render_template("auth/invitation.html", invitation=invited, form={}, role=role_label(invited.role))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..services import counselling, referentials
+from ..services import referentials
 from ..services.badges import count_badges
+from ..services.counselling.drafts import drafts_for
 from .helpers import request_session
 
 bp = Blueprint("main", __name__)
@@ -19,7 +20,7 @@ def dashboard():
     if user.role == "counsellor":
         return redirect(url_for("counsellor.index"))
     _referential, results = referentials.eligibility_for(session, user)
-    drafts = counselling.drafts_for(session, user)
+    drafts = drafts_for(session, user)
     return render_template("main/dashboard.html", user=user, badge_count=count_badges(session, user.id),
                            eligible=sum(r.state == "eligible" for r in results),
                            obtained=sum(r.state == "obtained" for r in results),

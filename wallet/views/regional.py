@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..rendering import badge_title
 from ..services import badges as badges_service
 from ..services import referentials
-from ..services.claims import active_claims_by_badge
+from ..services.claims.submission import active_claims_by_badge
 from .claims import claim_status
 from .helpers import request_lang as _lang
 from .helpers import request_session
