@@ -9,6 +9,7 @@ installs it as root; never `playwright install`). Fixtures:
 - `phone`: a browser context for a learner's phone (Pixel 5, French); `phone.new_page()`.
 - `phone360`: a small phone (Pixel 5 narrowed to 360×640, French).
 - `desktop`: a browser context for a desktop screen (1280×800, French).
+- `partner`, `badgr`: the partner backpacks on loopback (tests/service/partner_fixtures.py).
 - pytest-playwright's own `page`, `context`, `new_context`, `browser` work too.
 
 Helpers (axe-core, horizontal overflow) are in tests/browser/helpers.py.
@@ -22,6 +23,7 @@ import pytest
 
 from tests.browser.app_shell_helpers import small_phone
 from tests.browser.helpers import serve
+from tests.service.partner_fixtures import badgr, partner  # noqa: F401 (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
