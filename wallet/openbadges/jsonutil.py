@@ -11,6 +11,9 @@ CONTRACT:
   - `duplicate_keys`: an object that repeats a key (params: key);
   - `not_json`: invalid JSON, `NaN`/`Infinity`, a number that overflows to infinity (`1e999999`)
     or an integer too long for Python to convert.
+- `loads_unique(text: str) -> object`: `json.loads` that raises a plain ValueError on a repeated
+  key or `NaN`/`Infinity`, and checks nothing else: for JSON whose size its carrier already
+  bounds (an HTTP body read under a cap, a JWS segment).
 """
 
 from __future__ import annotations
@@ -96,3 +99,21 @@ def loads_strict(text: str | bytes | bytearray, max_bytes: int = MAX_JSON_BYTES)
         raise BadgeInputError("too_deep", "JSON nested too deeply", max_depth=MAX_JSON_DEPTH) from None
     except ValueError as exc:  # JSONDecodeError, and int() over the digit limit
         raise BadgeInputError("not_json", str(exc)[:200]) from None
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate JSON key {key!r}")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_unique(text: str) -> object:
+    """json.loads refusing repeated keys and NaN/Infinity with a ValueError (see the contract)."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_refuse_constant)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wallet.openbadges.errors import BadgeInputError
-from wallet.openbadges.jsonutil import MAX_JSON_BYTES, loads_strict
+from wallet.openbadges.jsonutil import MAX_JSON_BYTES, loads_strict, loads_unique
 
 
 def code_of(text, **kwargs) -> str:
@@ -87,3 +87,15 @@ def test_invalid_utf8_is_bad_encoding():
 
 def test_non_text_is_not_json():
     assert code_of(12) == "not_json"
+
+
+@pytest.mark.parametrize("text, message", [('{"a": 1, "b": {"a": 2, "a": 3}}', "duplicate JSON key 'a'"),
+                                           ('{"a": NaN}', "NaN is not JSON"), ("[-Infinity]", "-Infinity is not JSON")])
+def test_loads_unique_refuses_repeated_keys_and_constants_with_a_value_error(text, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        loads_unique(text)
+    assert not isinstance(caught.value, BadgeInputError)  # its callers map ValueError themselves
+
+
+def test_loads_unique_parses_the_rest():
+    assert loads_unique('{"a": [1, 2.5, null], "b": {"a": true}}') == {"a": [1, 2.5, None], "b": {"a": True}}
