@@ -155,6 +155,24 @@ def link_from(mail_body: str) -> str:
     return match.group(0)
 
 
+def run_at_once(work, count: int) -> None:
+    """Call `work` in `count` threads released together (one barrier), and wait for them all: the
+    races of the concurrency tests (claims, deliveries, re-verification leases)."""
+    import threading
+
+    start = threading.Barrier(count)
+
+    def released():
+        start.wait()
+        work()
+
+    threads = [threading.Thread(target=released) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def user_by_address(app, address: str):
     """The User holding the (normalised) email `address`, or None; read in a session of its own."""
     from sqlalchemy import select

@@ -7,7 +7,9 @@ installs it as root; never `playwright install`). Fixtures:
 - `live_server`: the base URL of the `app` fixture (tests/conftest.py) served by werkzeug on
   127.0.0.1 and a free port; a test module may override `app` to serve something else.
 - `phone`: a browser context for a learner's phone (Pixel 5, French); `phone.new_page()`.
+- `phone360`: a small phone (Pixel 5 narrowed to 360×640, French).
 - `desktop`: a browser context for a desktop screen (1280×800, French).
+- `partner`, `badgr`: the partner backpacks on loopback (tests/service/partner_fixtures.py).
 - pytest-playwright's own `page`, `context`, `new_context`, `browser` work too.
 
 Helpers (axe-core, horizontal overflow) are in tests/browser/helpers.py.
@@ -19,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.app_shell_helpers import small_phone
 from tests.browser.helpers import serve
+from tests.service.partner_fixtures import badgr, partner  # noqa: F401 (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -67,6 +71,12 @@ def live_server(app):
 def phone(new_context, playwright):
     """A Pixel 5 (393×727, touch, mobile Chrome user agent) set to French."""
     return new_context(**playwright.devices["Pixel 5"], locale="fr-FR", timezone_id="Europe/Paris")
+
+
+@pytest.fixture
+def phone360(new_context, playwright):
+    """A small phone: a Pixel 5 narrowed to 360×640, French, Paris time (app_shell_helpers.small_phone)."""
+    return new_context(**small_phone(playwright))
 
 
 @pytest.fixture

@@ -6,27 +6,19 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
-from tests.browser.test_accounts_flow import log_in, register_and_confirm
-from tests.web.test_regional import aligned_assertion, regional_config
+from tests.browser.learner_helpers import import_aligned_badges, signed_in_learner
+from tests.web.test_regional import regional_config
 
 
 @pytest.fixture
 def app_config(app_config, hosts, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["CLAIM_FIRST_ATTEMPT"] = "inline"
-    return app_config
+    return regional_config(app_config, hosts, tmp_path, CLAIM_FIRST_ATTEMPT="inline")
 
 
 def test_claim_in_one_tap_and_see_the_verified_regional_badge(phone, live_server, outbox, hosts):
     one, _two = hosts
-    page = phone.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
-    for number in (1, 2):
-        page.goto(live_server + "/badges/importer")
-        page.get_by_label("Ou le texte d'un badge").fill(aligned_assertion(one, number))
-        page.get_by_role("button", name="Importer et vérifier").click()
-        assert page.get_by_text("Importé", exact=True).is_visible()
+    page = signed_in_learner(phone, live_server, outbox)
+    import_aligned_badges(page, live_server, one)
     page.goto(live_server + "/badges-regionaux/")
     page.get_by_role("link", name="Demander ce badge").click()
     assert page.get_by_text("Communication 1").is_visible()

@@ -10,19 +10,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
-from tests.browser.test_accounts_flow import log_in, register_and_confirm
+from tests.browser.learner_helpers import signed_in_learner
 from tests.fakes.badges import BadgeFactory
-from tests.fakes.badgr_backpack import BadgrBackpack
-from tests.fakes.partner import FakePartner
-from tests.service.connections_helpers import ob3_credentials, register, serve_assets
+from tests.service.connections_helpers import ob3_credentials, register
 from wallet.models import utcnow
-
-
-@pytest.fixture
-def partner():
-    with FakePartner(protocol="ob30") as server:
-        serve_assets(server)
-        yield server
 
 
 @pytest.fixture
@@ -37,12 +28,6 @@ def wallet_port():
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
-
-
-@pytest.fixture
-def badgr():
-    with BadgrBackpack() as server:
-        yield server
 
 
 @pytest.fixture
@@ -62,9 +47,7 @@ def test_connect_a_partner_backpack_on_a_phone(phone, live_server, app, partner,
     factory = BadgeFactory(partner, now=utcnow() - timedelta(days=1))
     partner.add(*ob3_credentials(factory, 3, name="Accueil du public"))
     register(app, partner)
-    page = phone.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
+    page = signed_in_learner(phone, live_server, outbox)
 
     page.goto(live_server + "/connexions/")
     assert_accessible(page)
@@ -97,9 +80,7 @@ def test_connect_badgr_through_its_web_front_end_then_disconnect(phone, live_ser
     for name in ("Premiers secours", "Accueil du public"):
         badgr.award(name)
     register(app, badgr)
-    page = phone.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
+    page = signed_in_learner(phone, live_server, outbox)
 
     page.goto(live_server + "/connexions/")
     page.get_by_role("button", name="Connecter mon compte Badgr").click()

@@ -10,27 +10,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
+from tests.browser.learner_helpers import import_aligned_badges, signed_in_learner
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
 from tests.conftest import plain
-from tests.fakes.server import FakeServer
 from tests.web.test_counselling import set_role, user_id
-from tests.web.test_regional import aligned_assertion, regional_config
+from tests.web.test_regional import regional_config
 
 COMMUNIQUER = "Communiquer — Je pratique"
 
 
 @pytest.fixture
-def hosts():
-    """Two partner issuers on loopback (the referential names them: see regional_config)."""
-    with FakeServer() as one, FakeServer() as two:
-        yield one, two
-
-
-@pytest.fixture
 def app_config(app_config, hosts, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["CLAIM_FIRST_ATTEMPT"] = "inline"
-    return app_config
+    return regional_config(app_config, hosts, tmp_path, CLAIM_FIRST_ATTEMPT="inline")
 
 
 @pytest.fixture
@@ -45,14 +36,8 @@ def counsellor(app, desktop, live_server, outbox):
 @pytest.fixture
 def learner(phone, live_server, outbox, hosts):
     one, _two = hosts
-    page = phone.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
-    for number in (1, 2):
-        page.goto(live_server + "/badges/importer")
-        page.get_by_label("Ou le texte d'un badge").fill(aligned_assertion(one, number))
-        page.get_by_role("button", name="Importer et vérifier").click()
-        assert page.get_by_text("Importé", exact=True).is_visible()
+    page = signed_in_learner(phone, live_server, outbox)
+    import_aligned_badges(page, live_server, one)
     return page
 
 

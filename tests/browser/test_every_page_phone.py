@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import axe_check, format_violations
-from tests.fakes.server import FakeServer
 from tests.web.filled_site import fill, walk
 from tests.web.test_regional import regional_config
 
@@ -72,16 +71,8 @@ SIDEWAYS_JS = r"""() => {
 
 
 @pytest.fixture
-def hosts():
-    with FakeServer() as one, FakeServer() as two:
-        yield one, two
-
-
-@pytest.fixture
 def app_config(app_config, hosts, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["CLAIM_FIRST_ATTEMPT"] = "inline"
-    return app_config
+    return regional_config(app_config, hosts, tmp_path, CLAIM_FIRST_ATTEMPT="inline")
 
 
 def _phone(browser, live_server, client):

@@ -4,17 +4,14 @@ JavaScript)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.app_shell_helpers import SMALL_PHONE
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
-from tests.browser.test_accounts_flow import PASSWORD, log_in, register_and_confirm
-from tests.web.test_badges import png_image
-from wallet.openbadges import bake
-
-SMALL_PHONE = {"width": 360, "height": 640}
+from tests.browser.learner_helpers import signed_in_learner
+from tests.browser.test_accounts_flow import PASSWORD, register_and_confirm
+from tests.browser.test_wallet import baked_file
 
 
 @pytest.fixture
@@ -23,14 +20,8 @@ def app_config(app_config, host):
     return app_config
 
 
-@pytest.fixture
-def small_phone(new_context, playwright):
-    return new_context(**{**playwright.devices["Pixel 5"], "viewport": SMALL_PHONE}, locale="fr-FR",
-                       timezone_id="Europe/Paris")
-
-
-def test_registration_errors_sit_by_their_fields(small_phone, live_server):
-    page = small_phone.new_page()
+def test_registration_errors_sit_by_their_fields(phone360, live_server):
+    page = phone360.new_page()
     page.goto(live_server + "/inscription")
     page.get_by_label("Votre prénom et nom").fill("Ana Martin")
     page.get_by_label("Adresse e-mail").fill("ana@")
@@ -56,9 +47,9 @@ def test_registration_errors_sit_by_their_fields(small_phone, live_server):
     assert_no_horizontal_overflow(page)
 
 
-def test_confirmed_address_fills_the_login_form_and_admin_lands_on_the_console(app, small_phone, live_server,
+def test_confirmed_address_fills_the_login_form_and_admin_lands_on_the_console(app, phone360, live_server,
                                                                                 outbox):
-    page = small_phone.new_page()
+    page = phone360.new_page()
     register_and_confirm(page, live_server, outbox, email="staff@region.example", name="Léa Staff")
     page.wait_for_url("**/connexion")
     expect(page.get_by_label("Adresse e-mail")).to_have_value("staff@region.example")
@@ -72,19 +63,9 @@ def test_confirmed_address_fills_the_login_form_and_admin_lands_on_the_console(a
     expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
 
 
-def _badge_file(tmp_path, factory, host):
-    hosted = factory.ob2_hosted()
-    host.route("/badges/1/image.png", png_image(), content_type="image/png")
-    path = tmp_path / "premiers-secours.png"
-    path.write_bytes(bake(png_image(), json.dumps(hosted.assertion)))
-    return path
-
-
-def test_the_file_picker_is_french_and_names_the_chosen_file(small_phone, live_server, outbox, factory, host,
-                                                             tmp_path):
-    page = small_phone.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
+def test_the_file_picker_is_french_and_names_the_chosen_file(phone360, live_server, outbox, factory, host,
+                                                          tmp_path):
+    page = signed_in_learner(phone360, live_server, outbox)
     page.goto(live_server + "/badges/importer")
     button = page.locator("label.file-button")
     expect(button).to_have_text("Choisir des images")
@@ -94,7 +75,7 @@ def test_the_file_picker_is_french_and_names_the_chosen_file(small_phone, live_s
     expect(native).to_have_css("opacity", "0")  # the browser's own « Choose Files » is never seen
     with page.expect_file_chooser() as chooser:
         button.click()
-    chooser.value.set_files(str(_badge_file(tmp_path, factory, host)))
+    chooser.value.set_files(str(baked_file(tmp_path, factory, host, name="premiers-secours.png")))
     expect(page.locator("#f-files-names")).to_have_text("premiers-secours.png")
     assert_accessible(page, in_place=True)
     assert_no_horizontal_overflow(page)
@@ -104,14 +85,12 @@ def test_the_file_picker_is_french_and_names_the_chosen_file(small_phone, live_s
 
 def test_the_file_picker_works_without_javascript(browser, live_server, outbox, factory, host, tmp_path):
     context = browser.new_context(java_script_enabled=False, locale="fr-FR", viewport=SMALL_PHONE)
-    page = context.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
+    page = signed_in_learner(context, live_server, outbox)
     page.goto(live_server + "/badges/importer")
     expect(page.locator("label.file-button")).to_be_visible()
     with page.expect_file_chooser() as chooser:
         page.locator("label.file-button").click()
-    chooser.value.set_files(str(_badge_file(tmp_path, factory, host)))
+    chooser.value.set_files(str(baked_file(tmp_path, factory, host, name="premiers-secours.png")))
     page.get_by_role("button", name="Importer et vérifier").click()
     expect(page.get_by_text("Importé", exact=True)).to_be_visible()
     context.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
-from tests.browser.test_accounts_flow import log_in, register_and_confirm
+from tests.browser.learner_helpers import signed_in_learner
 from tests.fakes.moodle_client import Ob20Backpack, Ob21Backpack
 from tests.web.host_helpers import *
 
@@ -16,9 +16,7 @@ from tests.web.host_helpers import *
 def test_app_password_then_consent_then_cut_off_on_a_phone(phone, wallet, app, outbox, moodle_site, badges):
     moodle_site.route("/admin/oauth2callback.php", "<!doctype html><title>Moodle</title><p>OK</p>",
                       content_type="text/html")
-    page = phone.new_page()
-    register_and_confirm(page, wallet, outbox)
-    log_in(page, wallet)
+    page = signed_in_learner(phone, wallet, outbox)
 
     # An app password for the "Open Badges v2.0" mode: shown once, readable on a small screen.
     page.goto(wallet + "/compte/applications/")

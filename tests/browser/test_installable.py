@@ -21,11 +21,6 @@ def app_config(app_config, host):
     return app_config
 
 
-@pytest.fixture
-def phone360(new_context, playwright):
-    return new_context(**small_phone(playwright))
-
-
 def _share_from_the_form(page, base: str, badge_id: int) -> str:
     page.goto(f"{base}/partages/nouveau?badge={badge_id}")
     page.get_by_label("Pour qui ? (facultatif)").fill("Pour la boulangerie Dupont")

@@ -7,21 +7,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
+from tests.browser.learner_helpers import import_aligned_badges
 from tests.browser.test_accounts_flow import log_in, register_and_confirm
-from tests.web.test_regional import aligned_assertion, regional_config
+from tests.web.test_regional import regional_config
 
 
 @pytest.fixture
 def app_config(app_config, hosts, tmp_path):
     return regional_config(app_config, hosts, tmp_path)
-
-
-def _import_four_mastery_badges(page, live_server, server):
-    for number in range(1, 5):
-        page.goto(live_server + "/badges/importer")
-        page.get_by_label("Ou le texte d'un badge").fill(aligned_assertion(server, number, level=2))
-        page.get_by_role("button", name="Importer et vérifier").click()
-        expect(page.get_by_text("Importé", exact=True)).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -32,7 +25,7 @@ def test_claimable_badge_is_on_the_first_screen(browser, playwright, live_server
     page = context.new_page()
     register_and_confirm(page, live_server, outbox)
     log_in(page, live_server)
-    _import_four_mastery_badges(page, live_server, one)
+    import_aligned_badges(page, live_server, one, range(1, 5), level=2)  # four mastery badges
     page.goto(live_server + "/badges-regionaux/")
     headings = page.get_by_role("heading", level=2).all_inner_texts()
     assert headings[:3] == ["Vous pouvez le demander (1\u00a0badge)", "En cours (1\u00a0badge)",

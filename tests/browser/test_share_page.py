@@ -9,11 +9,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.app_shell_helpers import SMALL_PHONE, small_phone
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
-from tests.browser.test_accounts_flow import log_in, register_and_confirm
+from tests.browser.learner_helpers import signed_in_learner, upload_baked_badge
 from tests.browser.test_wallet import baked_file
-
-SMALL_PHONE = {"width": 360, "height": 640}
 
 
 @pytest.fixture
@@ -25,17 +24,12 @@ def app_config(app_config, host):
 @pytest.fixture
 def share_page(new_context, playwright, live_server, outbox, factory, host, tmp_path):
     """A learner on a small phone has shared one badge; returns (context, URL of the share's page)."""
-    context = new_context(**{**playwright.devices["Pixel 5"], "viewport": SMALL_PHONE}, locale="fr-FR",
-                          timezone_id="Europe/Paris")
+    context = new_context(**small_phone(playwright))
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     # Headless Chromium on Linux has no share sheet: stand in for the phone's, and record what it got.
     context.add_init_script("navigator.share = (data) => { window.sharedWith = data; return Promise.resolve(); };")
-    page = context.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
-    page.goto(live_server + "/badges/importer")
-    page.get_by_label("Des images de badges").set_input_files(str(baked_file(tmp_path, factory, host)))
-    page.get_by_role("button", name="Importer et vérifier").click()
+    page = signed_in_learner(context, live_server, outbox)
+    upload_baked_badge(page, live_server, baked_file(tmp_path, factory, host))
     page.goto(live_server + "/partages/nouveau")
     page.get_by_role("checkbox", name="Premiers secours").check()
     page.get_by_label("30 jours").check()

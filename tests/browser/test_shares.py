@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.helpers import assert_accessible, assert_no_horizontal_overflow
-from tests.browser.test_accounts_flow import log_in, register_and_confirm
+from tests.browser.learner_helpers import signed_in_learner, upload_baked_badge
 from tests.browser.test_wallet import baked_file
 
 
@@ -23,12 +23,8 @@ def app_config(app_config, host):
 @pytest.fixture
 def shared_path(phone, live_server, outbox, factory, host, tmp_path):
     """A learner uploads a badge on a phone and shares it; returns the public path of the link."""
-    page = phone.new_page()
-    register_and_confirm(page, live_server, outbox)
-    log_in(page, live_server)
-    page.goto(live_server + "/badges/importer")
-    page.get_by_label("Des images de badges").set_input_files(str(baked_file(tmp_path, factory, host)))
-    page.get_by_role("button", name="Importer et vérifier").click()
+    page = signed_in_learner(phone, live_server, outbox)
+    upload_baked_badge(page, live_server, baked_file(tmp_path, factory, host))
     page.goto(live_server + "/badges/")
     page.get_by_role("link", name="Premiers secours").click()
     page.get_by_role("link", name="Partager", exact=True).click()

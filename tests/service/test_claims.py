@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, run_at_once
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import upload
 from tests.web.test_regional import aligned_assertion, regional_config
@@ -190,7 +190,6 @@ def test_several_workers_on_postgresql_deliver_a_claim_once(eligible, app):
     post_form(eligible, "/demandes/nouvelle/communiquer-1", recipient="ana@example.org")
     real = backend_for(app)
     calls = []
-    start = threading.Barrier(5)
 
     class Counting:
         name, remote = real.name, real.remote
@@ -204,14 +203,6 @@ def test_several_workers_on_postgresql_deliver_a_claim_once(eligible, app):
 
     app.extensions["wallet_issuer_backend"] = Counting()
 
-    def worker():
-        start.wait()
-        deliver_due(app)
-
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(lambda: deliver_due(app), 5)
     assert len(calls) == 1
     assert claims(app)[0].status == "issued"

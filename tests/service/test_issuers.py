@@ -5,7 +5,6 @@ answer and failure of a real (fake, loopback) server into the right DeliveryResu
 from __future__ import annotations
 
 import json
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import run_at_once
 from tests.fakes.badgr import FakeBadgr
 from tests.fakes.obf import FakeObf
 from tests.fakes.server import FakeServer
@@ -343,20 +343,14 @@ def test_builtin_same_idempotency_key_twice_gives_the_same_credential(app, built
 def test_builtin_ten_concurrent_deliveries_of_one_claim_issue_once(app, builtin):
     results: list[DeliveryResult] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(10)
 
     def deliver():
         try:
-            start.wait()
             results.append(builtin.deliver(claim_request(key="raced-claim")))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(deliver, 10)
     assert errors == []
     assert {r.outcome for r in results} == {"issued"}
     assert len({r.credential for r in results}) == 1

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from tests.conftest import run_at_once
 from tests.fakes.badges import BadgeFactory
 from tests.service.connections_helpers import make_learner
 from wallet.db import new_session
@@ -152,11 +153,9 @@ def test_a_lease_covers_the_whole_batch(app):
 def test_concurrent_workers_share_the_badges_exactly(app):
     ids = _stale_ids(app, 60)
     taken: list[int] = []
-    start = threading.Barrier(5)
     lock = threading.Lock()
 
     def worker():
-        start.wait()
         while True:
             got = lease_stale(app, 3)
             if not got:
@@ -164,11 +163,7 @@ def test_concurrent_workers_share_the_badges_exactly(app):
             with lock:
                 taken.extend(got)
 
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(worker, 5)
     assert sorted(taken) == sorted(ids)  # each badge once, none left out
 
 
@@ -201,19 +196,13 @@ def test_five_workers_on_postgresql_reverify_each_badge_once(app, host):
     hosted_badges(app, factory, host, learners=12)
     age_all(app)
     host.hits.clear()
-    start = threading.Barrier(5)
     counts: list[int] = []
 
     def worker():
-        start.wait()
         counts.append(reverification.reverify_leased(
             app, lambda: reverification.stale(7), Badge.checked_at, limit=100, batch=2).reverified)
 
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(worker, 5)
     assert sum(counts) == 12
     assert all(host.hits[f"/assertions/{n}"] == 1 for n in range(12))
     assert statuses(app) == ["valid"] * 12

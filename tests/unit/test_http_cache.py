@@ -64,6 +64,17 @@ def conditional(server: FakeServer, path: str, body: bytes, etag: str = '"v1"',
     server.handler(path, answer)
 
 
+def fetched_three_times(server: FakeServer, clock: Clock, kind: str, path: str,
+                        headers: dict[str, str] | None = None) -> HttpCache:
+    """A cache with the minimum TTL of an hour that fetched `path` three times, a `kind` document
+    served with an ETag (and `headers`)."""
+    conditional(server, path, doc(kind, server, path), headers=headers)
+    cache = cache_for(server, clock=clock, min_ttl=3600)
+    for _ in range(3):
+        cache.fetch(server.url(path), LD)
+    return cache
+
+
 # --- validators -----------------------------------------------------------------------------------
 
 def test_a_304_to_a_conditional_request_serves_the_stored_body(fake_server, clock):
@@ -130,10 +141,7 @@ def test_max_age_is_honoured_then_revalidated(fake_server, clock):
 
 @pytest.mark.parametrize("directive", ["no-store", "private", "max-age=600, no-store"])
 def test_no_store_and_private_answers_are_never_stored(fake_server, clock, directive):
-    conditional(fake_server, "/issuer", doc("Issuer", fake_server, "/issuer"), headers={"Cache-Control": directive})
-    cache = cache_for(fake_server, clock=clock, min_ttl=3600)
-    for _ in range(3):
-        cache.fetch(fake_server.url("/issuer"), LD)
+    cache = fetched_three_times(fake_server, clock, "Issuer", "/issuer", {"Cache-Control": directive})
     assert fake_server.hits["/issuer"] == 3
     assert not any("If-None-Match" in seen.headers for seen in fake_server.requests)
     assert len(cache) == 0
@@ -176,19 +184,13 @@ def test_the_minimum_ttl_keeps_issuer_and_badge_class_documents(fake_server, clo
 
 @pytest.mark.parametrize("kind", ["Assertion", "RevocationList", ["VerifiableCredential", "BitstringStatusListCredential"]])
 def test_the_minimum_ttl_never_applies_to_assertions_or_revocation_lists(fake_server, clock, kind):
-    conditional(fake_server, "/doc", doc(kind, fake_server, "/doc"))
-    cache = cache_for(fake_server, clock=clock, min_ttl=3600)
-    for _ in range(3):
-        cache.fetch(fake_server.url("/doc"), LD)
+    fetched_three_times(fake_server, clock, kind, "/doc")
     assert fake_server.hits["/doc"] == 3  # revalidated every time
 
 
 @pytest.mark.parametrize("directive", ["no-cache", "max-age=0, must-revalidate"])
 def test_the_minimum_ttl_yields_to_no_cache_and_must_revalidate(fake_server, clock, directive):
-    conditional(fake_server, "/issuer", doc("Issuer", fake_server, "/issuer"), headers={"Cache-Control": directive})
-    cache = cache_for(fake_server, clock=clock, min_ttl=3600)
-    for _ in range(3):
-        cache.fetch(fake_server.url("/issuer"), LD)
+    cache = fetched_three_times(fake_server, clock, "Issuer", "/issuer", {"Cache-Control": directive})
     assert fake_server.hits["/issuer"] == 3
     assert cache.stats["revalidated"] == 2
 

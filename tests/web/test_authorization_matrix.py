@@ -18,7 +18,6 @@ from werkzeug.routing import IntegerConverter
 
 from tests.conftest import csrf_from
 from tests.fakes.badges import BadgeFactory
-from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import post_form
 from tests.web.test_badges import upload
 from tests.web.test_counselling import connect, person, user_id
@@ -38,18 +37,9 @@ FORM = {"badge": "communiquer-1", "reason": "x", "role": "admin", "scope": "prep
 
 
 @pytest.fixture
-def hosts():
-    """Two partner issuers on loopback (the referential names them: see regional_config)."""
-    with FakeServer() as one, FakeServer() as two:
-        yield one, two
-
-
-@pytest.fixture
 def app_config(app_config, hosts, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["CLAIM_FIRST_ATTEMPT"] = "worker"  # no delivery: the claim stays B's pending claim
-    app_config["RATELIMIT_ENABLED"] = True
-    return app_config
+    # CLAIM_FIRST_ATTEMPT="worker": no delivery, so the claim stays B's pending claim.
+    return regional_config(app_config, hosts, tmp_path, CLAIM_FIRST_ATTEMPT="worker", RATELIMIT_ENABLED=True)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_from, plain
-from tests.fakes.server import FakeServer
 from tests.web.accounts_helpers import post_form, registered_user
 from tests.web.test_badges import upload
 from tests.web.test_regional import aligned_assertion, regional_config
@@ -23,18 +22,8 @@ COMMUNIQUER = "Communiquer — Je pratique"
 
 
 @pytest.fixture
-def hosts():
-    """Two partner issuers on loopback (the referential names them: see regional_config)."""
-    with FakeServer() as one, FakeServer() as two:
-        yield one, two
-
-
-@pytest.fixture
 def app_config(app_config, hosts, tmp_path):
-    regional_config(app_config, hosts, tmp_path)
-    app_config["CLAIM_FIRST_ATTEMPT"] = "inline"
-    app_config["RATELIMIT_ENABLED"] = True
-    return app_config
+    return regional_config(app_config, hosts, tmp_path, CLAIM_FIRST_ATTEMPT="inline", RATELIMIT_ENABLED=True)
 
 
 # --- helpers (imported by test_authorization_matrix.py) ----------------------------------------

@@ -25,8 +25,9 @@ def app_config(app_config, hosts, tmp_path):
     return regional_config(app_config, hosts, tmp_path)
 
 
-def regional_config(app_config, hosts, tmp_path):
-    """A referential with two test partners (the loopback servers) and fetches allowed to them."""
+def regional_config(app_config, hosts, tmp_path, **settings):
+    """A referential with two test partners (the loopback servers) and fetches allowed to them;
+    `settings` are set after (CLAIM_FIRST_ATTEMPT="inline", RATELIMIT_ENABLED=True…)."""
     one, two = hosts
     text = default_referential_path().read_text(encoding="utf-8")
     for key, server in (("test-partner-one", one), ("test-partner-two", two)):
@@ -36,6 +37,7 @@ def regional_config(app_config, hosts, tmp_path):
     path.write_text(text, encoding="utf-8")
     app_config["REFERENTIAL"] = str(path)
     app_config["FETCH_ALLOW"] = f"{one.authority},{two.authority}"
+    app_config.update(settings)
     return app_config
 
 

@@ -3,12 +3,12 @@ decoder of Content-Encoding (decoded bytes are capped, never inflated in bulk)."
 
 from __future__ import annotations
 
-import json as jsonlib
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from wallet.openbadges.errors import FetchError
+from wallet.openbadges.jsonutil import loads_unique
 
 # --- responses --------------------------------------------------------------------------------
 
@@ -48,19 +48,6 @@ class Headers(Mapping[str, str]):
         return f"Headers({dict(self.items())!r})"
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"invalid JSON constant {name}")
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate JSON key {key!r}")
-        result[key] = value
-    return result
-
-
 @dataclass(frozen=True)
 class Response:
     url: str
@@ -78,8 +65,7 @@ class Response:
 
     def json(self) -> object:
         """The body as JSON. Strict: raises ValueError on bad UTF-8, NaN/Infinity or duplicate keys."""
-        text = self.body.decode("utf-8")
-        return jsonlib.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        return loads_unique(self.body.decode("utf-8"))
 
 
 # --- bounded decoding -------------------------------------------------------------------------

@@ -14,6 +14,9 @@ CONTRACT:
 - `loads_stored(text: str) -> object`: JSON the wallet wrote itself (stored verdicts), read in bulk
   (a learner's 500 badges for eligibility): orjson, about four times faster than `json.loads`, with
   `json.loads` for the rare text orjson refuses (an escaped lone surrogate). Never for outside input.
+- `loads_unique(text: str) -> object`: `json.loads` that raises a plain ValueError on a repeated
+  key or `NaN`/`Infinity`, and checks nothing else: for JSON whose size its carrier already
+  bounds (an HTTP body read under a cap, a JWS segment).
 """
 
 from __future__ import annotations
@@ -109,3 +112,21 @@ def loads_stored(text: str) -> object:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate JSON key {key!r}")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_unique(text: str) -> object:
+    """json.loads refusing repeated keys and NaN/Infinity with a ValueError (see the contract)."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_refuse_constant)

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from .errors import BadgeInputError
 from .jsonld import ContextStore, JsonLdFailure, canonize
+from .jsonutil import loads_unique
 from .keys import UnusableKey, b58decode, b58encode, b64url_decode, b64url_encode
 
 DI_CRYPTOSUITES = frozenset({"eddsa-rdfc-2022", "eddsa-2022", "eddsa-rdf-2022"})
@@ -159,25 +160,10 @@ def _bad(reason: str, detail: str = "") -> BadgeInputError:
     return BadgeInputError("bad_jws", detail or reason, reason=reason)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate member {key!r}")
-        result[key] = value
-    return result
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"not JSON: {name}")
-
-
 def _json_object(segment: str, what: str) -> dict:
     try:
         raw = b64url_decode(segment)
-        value = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
-        )
+        value = loads_unique(raw.decode("utf-8"))
     except (UnusableKey, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _bad(f"{what}_not_json", f"{what} is not base64url JSON: {exc}") from None
     if not isinstance(value, dict):

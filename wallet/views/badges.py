@@ -13,9 +13,9 @@ from ..formatting import readable_check
 from ..openbadges.model import Verdict
 from ..services import badges as service
 from .doctor import diagnose
+from .helpers import or_404, request_session
 from .helpers import outbound_http as _http
 from .helpers import request_lang as _lang
-from .helpers import request_session
 from .helpers import signed_in_user as _user
 from .status import status_label
 
@@ -23,10 +23,7 @@ bp = Blueprint("badges", __name__, url_prefix="/badges")
 
 
 def _owned(badge_id: int):
-    badge = service.get_owned(request_session(), _user(), badge_id)
-    if badge is None:
-        abort(404)
-    return badge
+    return or_404(service.get_owned(request_session(), _user(), badge_id))
 
 
 @bp.route("/")

@@ -1,15 +1,20 @@
 """What views share about the request: its language, the Region it is served for, the signed-in
-user, the app's outbound client and the request's unit of work for the services. One place, so that
-no view writes its own, and the only view module that reaches into `wallet.db` (test_architecture)."""
+user, the app's outbound client, the request's unit of work for the services, and the 404 of an
+object that is not there (or not the reader's). One place, so that no view writes its own, and the
+only view module that reaches into `wallet.db` (test_architecture)."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from typing import TypeVar
+
+from flask import Flask, abort, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import db
 from ..region import Region
+
+T = TypeVar("T")
 
 
 def request_lang() -> str:
@@ -41,3 +46,11 @@ def request_session():
 def session_factory(app: Flask):
     """Opens a fresh unit of work outside any request (for the app's background threads)."""
     return lambda: db.new_session(app)
+
+
+def or_404(found: T | None) -> T:
+    """`found`, or a 404 when the service found nothing (an object of another person's is answered
+    as missing: its existence is not told)."""
+    if found is None:
+        abort(404)
+    return found

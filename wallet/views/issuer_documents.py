@@ -21,7 +21,7 @@ from ..badge_claim.issuers import builtin_for
 from ..badge_claim.issuers.builtin_documents import STATUS_LIST_NUMBER, achievement_document
 from ..issuer_keys import IssuerKeyError, keys_for
 from ..services import referentials
-from .helpers import request_session
+from .helpers import or_404, request_session
 from .public import bp
 
 SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -66,10 +66,7 @@ def issuer_status_list(number: int):
 
 def _regional_badge(key: str):
     referential = referentials.current(request_session())
-    badge = next((b for b in referential.badges if b.key == key), None)
-    if badge is None:
-        abort(404)
-    return badge
+    return or_404(next((b for b in referential.badges if b.key == key), None))
 
 
 @bp.route("/issuers/region/badges/<key>")

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..services import badges, share_images, sharing
-from .helpers import request_session
+from .helpers import or_404, request_session
 from .helpers import signed_in_user as _user
 
 bp = Blueprint("shares", __name__, url_prefix="/partages")
@@ -85,10 +85,7 @@ def new():
 
 
 def _owned(share_id: int):
-    share = sharing.get_owned_share(request_session(), _user(), share_id)
-    if share is None:
-        abort(404)
-    return share
+    return or_404(sharing.get_owned_share(request_session(), _user(), share_id))
 
 
 @bp.route("/<int:share_id>/lien")

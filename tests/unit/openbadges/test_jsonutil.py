@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wallet.openbadges.errors import BadgeInputError
-from wallet.openbadges.jsonutil import MAX_JSON_BYTES, loads_stored, loads_strict
+from wallet.openbadges.jsonutil import MAX_JSON_BYTES, loads_stored, loads_strict, loads_unique
 
 
 def code_of(text, **kwargs) -> str:
@@ -111,3 +111,15 @@ def test_stored_json_reads_back_as_the_standard_library_reads_it(value, ascii_on
 def test_an_escaped_lone_surrogate_orjson_refuses_still_reads():
     text = json.dumps({"name": "Badge \ud800"})  # json.dumps escapes it; orjson refuses the escape
     assert loads_stored(text) == {"name": "Badge \ud800"}
+
+
+@pytest.mark.parametrize("text, message", [('{"a": 1, "b": {"a": 2, "a": 3}}', "duplicate JSON key 'a'"),
+                                           ('{"a": NaN}', "NaN is not JSON"), ("[-Infinity]", "-Infinity is not JSON")])
+def test_loads_unique_refuses_repeated_keys_and_constants_with_a_value_error(text, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        loads_unique(text)
+    assert not isinstance(caught.value, BadgeInputError)  # its callers map ValueError themselves
+
+
+def test_loads_unique_parses_the_rest():
+    assert loads_unique('{"a": [1, 2.5, null], "b": {"a": true}}') == {"a": [1, 2.5, None], "b": {"a": True}}
