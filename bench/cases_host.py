@@ -96,9 +96,9 @@ def run(count: int) -> dict:
         with throwaway_app(BASE_URL=base, FETCH_ALLOW=f"{host.authority},{remote.authority}",
                            RATELIMIT_ENABLED=False) as app:
             from wallet.db import new_session
+            from wallet.keys.passwords import hash_password
             from wallet.models import Badge, utcnow
             from wallet.partners.host import app_passwords
-            from wallet.passwords import hash_password
 
             with app.app_context():
                 session = new_session(app)

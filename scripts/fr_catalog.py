@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from wallet.typography import french_spacing as typography
+from wallet.text.typography import french_spacing as typography
 
 PO = ROOT / "wallet/translations/fr/LC_MESSAGES/messages.po"
 

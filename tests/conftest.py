@@ -107,8 +107,8 @@ def app_config(tmp_path):
 def app(app_config, tmp_path, monkeypatch):
     monkeypatch.setenv("WALLET_INSTANCE_PATH", str(tmp_path / "instance"))
     from wallet import create_app
+    from wallet.app.extensions import limiter
     from wallet.db import Base, engine
-    from wallet.extensions import limiter
 
     application = create_app(app_config)
     with application.app_context():

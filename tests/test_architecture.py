@@ -32,7 +32,7 @@ PURE_PACKAGES = ("wallet.openbadges", "wallet.eligibility")
 FORBIDDEN_IN_PURE = (
     "flask", "flask_login", "flask_wtf", "flask_babel", "flask_limiter", "sqlalchemy", "alembic",
     "requests", "urllib3", "httpx", "urllib.request", "http.client", "authlib",
-    "wallet.db", "wallet.models", "wallet.http", "wallet.app", "wallet.extensions", "wallet.services",
+    "wallet.db", "wallet.models", "wallet.http", "wallet.app", "wallet.services",
     "wallet.views",
 )
 HTTP_MODULE = "wallet.http"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def create_app(test_config=None):
-    """Build the Flask application (see wallet/app.py). Imported lazily so that the offline
+    """Build the Flask application (see wallet/app/factory.py). Imported lazily so that the offline
     commands and the pure cores never import Flask."""
-    from .app import create_app as _create_app
+    from .app.factory import create_app as _create_app
 
     return _create_app(test_config)

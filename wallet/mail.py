@@ -30,7 +30,8 @@ from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import crypto, db
+from . import db
+from .keys import crypto
 from .models import OutgoingMail, utcnow
 
 log = logging.getLogger("wallet.mail")

@@ -31,8 +31,8 @@ from tests.service.connections_helpers import (
 from tests.service.connections_helpers import (
     http_of as _http,
 )
-from wallet import crypto
 from wallet.db import new_session
+from wallet.keys import crypto
 from wallet.models import Badge, Connection, OAuthFlow, PartnerBackpack, utcnow
 from wallet.partners import client as service
 from wallet.partners.client import wire as client

@@ -442,7 +442,7 @@ def test_builtin_refuses_an_incomplete_request(builtin):
 
 
 def test_issuer_profile_lists_the_signing_key(app, client):
-    from wallet.issuer_keys import keys_for
+    from wallet.keys.issuer_keys import keys_for
 
     response = client.get("/issuers/region")
     assert response.status_code == 200

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from wallet.config import ConfigError, load_config
+from wallet.app.settings import ConfigError, load_config
 
 PROD = {"WALLET_ENV": "production", "WALLET_SECRET_KEY": "s" * 40, "WALLET_TOKEN_KEYS": "k",
-        "WALLET_BASE_URL": "https://wallet.region.example"}
+        "WALLET_BASE_URL": "https://wallet.app.region.example"}
 
 
 def test_layers_defaults_instance_env_test_config(tmp_path):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from wallet.config import ConfigError, load_config, parse_mapping
+from wallet.app.settings import ConfigError, load_config, parse_mapping
 
 OBF = {"WALLET_ISSUER": "obf", "WALLET_ISSUER_OBF_CLIENT_ID": "REGION",
        "WALLET_ISSUER_OBF_CLIENT_SECRET": "secret", "WALLET_ISSUER_OBF_BADGES": "organiser-1=B1, organiser-2=B2"}
 BADGR = {"WALLET_ISSUER": "badgr", "WALLET_ISSUER_BADGR_BASE_URL": "https://api.eu.badgr.io/",
          "WALLET_ISSUER_BADGR_TOKEN": "token", "WALLET_ISSUER_BADGR_BADGECLASSES": "organiser-1=abcDEF"}
 PROD = {"WALLET_ENV": "production", "WALLET_SECRET_KEY": "s" * 40, "WALLET_TOKEN_KEYS": "k",
-        "WALLET_BASE_URL": "https://wallet.region.example"}
+        "WALLET_BASE_URL": "https://wallet.app.region.example"}
 
 
 def test_builtin_issuer_needs_no_credentials(tmp_path):

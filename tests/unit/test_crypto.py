@@ -1,11 +1,11 @@
-"""wallet.crypto: secrets at rest (SECURITY.md T34) — encryption, key rotation, wrong keys."""
+"""wallet.keys.crypto: secrets at rest (SECURITY.md T34) — encryption, key rotation, wrong keys."""
 
 from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
 
-from wallet import crypto
+from wallet.keys import crypto
 
 OLD, NEW, OTHER = (Fernet.generate_key().decode() for _ in range(3))
 

@@ -1,5 +1,5 @@
-"""Dates, times and numbers as a person reads them (wallet/formatting.py), in French and English,
-in the Region's time zone — and the French spacing of wallet/typography.py."""
+"""Dates, times and numbers as a person reads them (wallet/text/formatting.py), in French and English,
+in the Region's time zone — and the French spacing of wallet/text/typography.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from wallet import formatting
-from wallet.config import ConfigError, load_config
-from wallet.typography import french_spacing
+from wallet.app.settings import ConfigError, load_config
+from wallet.text import formatting
+from wallet.text.typography import french_spacing
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ def in_lang():
     """Call `in_lang("fr", fn, *args)` to run fn under that locale, with the Region's time zone."""
     app = Flask("formatting")
     app.config.update(BABEL_DEFAULT_TIMEZONE="Europe/Paris",
-                      BABEL_TRANSLATION_DIRECTORIES=str(Path(formatting.__file__).parent / "translations"))
+                      BABEL_TRANSLATION_DIRECTORIES=str(Path(formatting.__file__).parents[1] / "translations"))
     chosen = {}
     Babel(app, locale_selector=lambda: chosen["lang"])
 

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from wallet.config import ConfigError
-from wallet.issuer_keys import (
+from wallet.app.settings import ConfigError
+from wallet.keys.issuer_keys import (
     FORMAT,
     IssuerKeyError,
     create_keys,
@@ -20,7 +20,7 @@ from wallet.issuer_keys import (
 )
 
 PROD = {"WALLET_ENV": "production", "WALLET_SECRET_KEY": "s" * 40, "WALLET_TOKEN_KEYS": "k",
-        "WALLET_BASE_URL": "https://wallet.region.example"}
+        "WALLET_BASE_URL": "https://wallet.app.region.example"}
 
 
 def test_created_file_is_private_and_loads_back_the_same_key(tmp_path):

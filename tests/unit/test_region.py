@@ -1,15 +1,15 @@
-"""The Region's identity settings (wallet/region.py): defaults, per-language texts, and the start
+"""The Region's identity settings (wallet/app/region.py): defaults, per-language texts, and the start
 refused on a colour people could not read, a missing or foreign logo, or contradictory pages."""
 
 from __future__ import annotations
 
 import pytest
 
-from wallet.config import ConfigError, load_config
-from wallet.region import contrast, load_region, render_markdown
+from wallet.app.region import contrast, load_region, render_markdown
+from wallet.app.settings import ConfigError, load_config
 
 PROD = {"WALLET_ENV": "production", "WALLET_SECRET_KEY": "s" * 40, "WALLET_TOKEN_KEYS": "k",
-        "WALLET_BASE_URL": "https://wallet.region.example"}
+        "WALLET_BASE_URL": "https://wallet.app.region.example"}
 
 
 def test_defaults_are_normandy_with_the_packaged_logo(tmp_path):

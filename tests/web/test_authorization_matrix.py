@@ -22,7 +22,7 @@ from tests.web.accounts_helpers import post_form
 from tests.web.test_badges import upload
 from tests.web.test_counselling import connect, person, user_id
 from tests.web.test_regional import aligned_assertion, regional_config
-from wallet.security import is_public_endpoint
+from wallet.app.security import is_public_endpoint
 
 B_EMAIL, B_NAME = "bob.secret@example.org", "Bob Secretname"
 A_EMAIL, A_NAME = "ana@example.org", "Ana Martin"
@@ -45,7 +45,7 @@ def app_config(app_config, hosts, tmp_path):
 @pytest.fixture
 def unlimited(app):
     """Thousands of requests: limits are tested elsewhere. The limiter object outlives the app."""
-    from wallet.extensions import limiter
+    from wallet.app.extensions import limiter
 
     limiter.enabled = False
     yield

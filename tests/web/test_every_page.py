@@ -4,7 +4,7 @@ route as an employer, the learner, the counsellor and the admin see it, error pa
 - dates are written for a person: no ISO timestamp, no UTC offset (T-dates below);
 - no format placeholder is left unfilled ({base_url}, %(name)s);
 - French punctuation: a no-break space before « ; : ? ! » and inside « » ;
-- the words of the glossary (wallet/glossary.py): no jargon, no median point, no raw key.
+- the words of the glossary (wallet/text/glossary.py): no jargon, no median point, no raw key.
 
 What is read is what a person reads or hears: the text of the page (not scripts or styles) and the
 attributes shown or spoken (alt, title, aria-label, placeholder, data-label shown by the CSS on a
@@ -22,7 +22,7 @@ import pytest
 from tests.fakes.server import FakeServer
 from tests.web.filled_site import NEW_YEAR, SUMMER_EVENING, fill, walk
 from tests.web.test_regional import regional_config
-from wallet import glossary
+from wallet.text import glossary
 
 SPOKEN_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder", "data-label", "aria-description")
 NOT_READ = {"script", "style", "template", "textarea"}  # a textarea holds a file being edited
@@ -88,8 +88,8 @@ def pages(tmp_path_factory):
     Built once for the module (the fill takes seconds): the app is made as tests/conftest.py's
     `app` fixture makes it, with the regional referential of the test partners."""
     from wallet import create_app
+    from wallet.app.extensions import limiter
     from wallet.db import Base, engine
-    from wallet.extensions import limiter
     from wallet.mail import outbox as mail_outbox
 
     tmp = tmp_path_factory.mktemp("every-page")
@@ -201,12 +201,12 @@ def test_no_jargon_and_no_raw_key_for_learners_counsellors_and_employers(pages):
                           for words, why in glossary.avoided(text)]
                 found += [f"{page.role} {page.path}: raw key {m.group(0)!r} in {text.strip()[:100]!r}"
                           for m in keys.finditer(text)]
-    assert not found, f"{len(found)} word(s) to change (wallet/glossary.py):\n  " + "\n  ".join(sorted(set(found))[:60])
+    assert not found, f"{len(found)} word(s) to change (wallet/text/glossary.py):\n  " + "\n  ".join(sorted(set(found))[:60])
 
 
 def test_no_median_point_on_any_page(pages):
     found = _findings(pages["fr"], glossary.MEDIAN_POINT)
-    assert not found, "words written with a median point (wallet/glossary.py):\n  " + "\n  ".join(sorted(set(found)))
+    assert not found, "words written with a median point (wallet/text/glossary.py):\n  " + "\n  ".join(sorted(set(found)))
 
 
 def test_the_word_checks_can_fail():

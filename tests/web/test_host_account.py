@@ -55,7 +55,7 @@ def test_an_app_password_needs_a_short_name(app, ana, label, message):
 @pytest.fixture
 def unlimited(app):
     """Twenty creations in a row: the creation limit (10 a minute) is not what is tested here."""
-    from wallet.extensions import limiter
+    from wallet.app.extensions import limiter
 
     limiter.enabled = False
     yield

@@ -146,7 +146,7 @@ def test_the_console_backend_prints_the_link(app, capsys):
 
 
 def test_inline_sending_is_refused_in_production():
-    from wallet.config import ConfigError, load_config
+    from wallet.app.settings import ConfigError, load_config
 
     with pytest.raises(ConfigError, match="MAIL_SEND_INLINE"):
         load_config("/nonexistent", environ={}, test_config={

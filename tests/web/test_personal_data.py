@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from tests.conftest import user_by_address
 from tests.service.connections_helpers import connect, png, register
 from tests.web.accounts_helpers import PASSWORD, post_form, registered_user
-from wallet import crypto
 from wallet.db import Base, new_session
+from wallet.keys import crypto
 from wallet.models import (
     AuditEvent,
     Badge,

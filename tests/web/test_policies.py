@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wallet.security import is_public_endpoint
+from wallet.app.security import is_public_endpoint
 
 PUBLIC_BLUEPRINTS = {"public", "auth", "host_oauth", "host_badgr", "host_bc"}
 
@@ -54,7 +54,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(app):
 
 
 def test_only_the_listed_machine_apis_are_csrf_exempt_and_they_refuse_anonymous_posts(app):
-    from wallet.extensions import csrf
+    from wallet.app.extensions import csrf
 
     views = {f"{view.__module__}.{view.__name__}": endpoint for endpoint, view in app.view_functions.items()}
     exempt = {views[name] for name in csrf._exempt_views if name in views}

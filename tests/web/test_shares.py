@@ -130,7 +130,7 @@ def test_link_stays_on_its_page_stored_encrypted_and_looked_up_by_hash(alice, ap
         app, "SELECT token_hash, token_enc, expires_at, created_at FROM shares WHERE id = 9201")
     assert stored == hashlib.sha256(token.encode()).hexdigest()
     assert token not in json.dumps([str(r) for r in db(app, "SELECT * FROM shares")])  # only encrypted
-    from wallet import crypto
+    from wallet.keys import crypto
 
     assert crypto.decrypt(app, enc) == token
     assert str(expires)[:10] == str(datetime.fromisoformat(str(created_at)) + timedelta(days=7))[:10]
@@ -166,7 +166,7 @@ def test_a_share_made_before_tokens_were_kept_says_so(alice, app, factory, host)
 
 
 def test_a_tampered_or_foreign_encrypted_token_is_never_shown(alice, app, factory, host):
-    from wallet import crypto
+    from wallet.keys import crypto
 
     badge_id = import_hosted(alice, factory, host)
     create_link(alice, [badge_id])
@@ -467,7 +467,7 @@ def test_random_tokens_are_all_unknown(alice, app, factory, host):
 
 @pytest.fixture
 def no_limits(app_config):
-    from wallet.extensions import limiter
+    from wallet.app.extensions import limiter
 
     app_config["RATELIMIT_ENABLED"] = False
     yield app_config
@@ -655,6 +655,6 @@ def test_the_issuer_origin_shown_is_where_the_badge_was_checked(alice, app, fact
     ("", ""),
 ])
 def test_origin_of_an_issuer_id(issuer_id, expected):
-    from wallet.rendering import origin
+    from wallet.text.rendering import origin
 
     assert origin(issuer_id) == expected

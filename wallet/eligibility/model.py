@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..typography import french_spacing
+from ..text.typography import french_spacing
 
 RULE_KINDS = ("count", "all_of", "any_of", "n_of")
 COMPOSITE_KINDS = ("all_of", "any_of", "n_of")

@@ -14,7 +14,7 @@ from .columns import UTCDateTime, utcnow
 
 class Share(Base):
     """A public link to one badge or a collection. Pages are looked up by the sha256 of the token;
-    the token itself is kept only encrypted (`token_enc`, wallet/crypto.py), for its owner's pages."""
+    the token itself is kept only encrypted (`token_enc`, wallet/keys/crypto.py), for its owner's pages."""
 
     __tablename__ = "shares"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..typography import french_spacing
+from ..text.typography import french_spacing
 
 LANGS = ("fr", "en")
 
@@ -288,7 +288,7 @@ def _index(lang: str) -> int:
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
-    """The sentence in `lang`; French with its no-break spaces (wallet/typography.py)."""
+    """The sentence in `lang`; French with its no-break spaces (wallet/text/typography.py)."""
     return pair[1] if _index(lang) else french_spacing(pair[0])
 
 

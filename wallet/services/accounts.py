@@ -26,8 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import db, mail
+from ..keys.passwords import check_password, hash_password, needs_rehash, password_problem
 from ..models import AuditEvent, Email, User, new_session_token, utcnow
-from ..passwords import check_password, hash_password, needs_rehash, password_problem
 from . import mail_links, throttles
 from .mail_links import LinkError
 

@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from .. import crypto
+from ..keys import crypto
 from ..models import Badge, Share, ShareItem, User, utcnow
 
 KINDS = ("badge", "collection", "evidence")

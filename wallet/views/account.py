@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from ..security import fresh_session, safe_next
+from ..app.security import fresh_session, safe_next
 from ..services import account_emails, accounts
 from ..services.accounts import AccountError
 from .helpers import request_session

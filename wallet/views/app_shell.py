@@ -3,10 +3,10 @@ app (manifest, icons, service worker, offline page). Routes added to the `public
 login: the login page and the employer's page wear them too, and a browser fetches the manifest
 and the worker's script without cookies).
 
-    /region.css                 the Region's colours as CSS custom properties (wallet/region.py)
+    /region.css                 the Region's colours as CSS custom properties (wallet/app/region.py)
     /region/logo                the Region's logo (sandboxed when SVG)
     /manifest.webmanifest       the Web App Manifest, in the language asked (?lang=fr|en)
-    /icons/<any|maskable>-<192|512>.png   its icons, drawn in the Region's colour (wallet/app_icons.py)
+    /icons/<any|maskable>-<192|512>.png   its icons, drawn in the Region's colour (wallet/app/icons.py)
     /sw.js                      the service worker (scope /), from templates/app_shell/sw.js
     /hors-ligne                 the page shown offline when a page was never kept
 
@@ -18,7 +18,7 @@ such answers, one account at a time, and forgets them all when an answer says `X
 deleting the account, or resetting the password) also answers `Clear-Site-Data: "cache",
 "storage"`, which empties the worker's caches and unregisters it.
 
-Templates get `region` (wallet.region.Region), `region_name` (in the reader's language),
+Templates get `region` (wallet.app.region.Region), `region_name` (in the reader's language),
 `legal_url(page)` (the Region's own page when configured, else ours) and `accessibility_status`.
 """
 
@@ -35,8 +35,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..app_icons import SIZES, icon_png
-from ..region import load_region
+from ..app.icons import SIZES, icon_png
+from ..app.region import load_region
 from .helpers import current_region
 from .helpers import request_lang as _lang
 from .public import bp

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import limiter
-from ..security import DEFAULT_AFTER_LOGIN, fresh_session, landing_after_login, safe_next
+from ..app.extensions import limiter
+from ..app.security import DEFAULT_AFTER_LOGIN, fresh_session, landing_after_login, safe_next
 from ..services import accounts, login_guard
 from ..services.accounts import AccountError
 from .helpers import request_session

@@ -8,10 +8,10 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from ..extensions import limiter
-from ..formatting import readable_check
+from ..app.extensions import limiter
 from ..openbadges.model import Verdict
 from ..services import badges as service
+from ..text.formatting import readable_check
 from .doctor import diagnose
 from .helpers import or_404, request_session
 from .helpers import outbound_http as _http

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import limiter
+from ..app.extensions import limiter
 from ..services import referentials
 from ..services.claims import submission as service
 from ..services.claims.delivery import first_attempt

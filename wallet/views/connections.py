@@ -12,10 +12,10 @@ import io
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from ..extensions import limiter
+from ..app.extensions import limiter
+from ..app.security import CSP
 from ..partners import client as service
 from ..partners.client.wire import origin_of
-from ..security import CSP
 from .badges import _result_line
 from .helpers import outbound_http as _http
 from .helpers import request_session

@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import limiter
-from ..formatting import format_date, format_datetime
+from ..app.extensions import limiter
 from ..services.claims import submission as claim_submission
 from ..services.claims.delivery import first_attempt
 from ..services.counselling import consents as consent_service
 from ..services.counselling import drafts as draft_service
 from ..services.counselling import journal as journal_service
+from ..text.formatting import format_date, format_datetime
 from .claims import submitted_message
 from .helpers import request_lang as _lang
 from .helpers import request_session

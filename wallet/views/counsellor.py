@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import limiter
+from ..app.extensions import limiter
 from ..services.counselling import consents, drafts
 from ..services.counselling import learners as learner_service
 from .claims import claim_status

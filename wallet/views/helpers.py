@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import db
-from ..region import Region
+from ..app.region import Region
 
 T = TypeVar("T")
 

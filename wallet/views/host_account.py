@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..extensions import limiter
+from ..app.extensions import limiter
 from ..partners.host import accesses, app_passwords
 from ..partners.host.app_passwords import AppPasswordError
 from ..partners.host.common import now

@@ -14,7 +14,7 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import csrf, limiter
+from ..app.extensions import csrf, limiter
 from ..partners.host import badgr_v2, pushes
 from ..partners.host.common import SCOPE_BADGR_BACKPACK, digest
 from .helpers import request_session

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import csrf, limiter
+from ..app.extensions import csrf, limiter
 from ..partners.host import badge_connect as bc
 from ..partners.host import pushes
 from ..partners.host.common import SCOPE_ASSERTION_CREATE, SCOPE_ASSERTION_READ, SCOPE_PROFILE_READ, digest

@@ -3,7 +3,7 @@
 These endpoints are called by partner systems, not browsers: they authenticate with Bearer tokens,
 HTTP Basic or an app password, never with the session cookie, so they are exempt from CSRF (each
 view says so with `csrf.exempt`; tests/web/test_policies.py lists them) and public for the login
-check (wallet/security.py).
+check (wallet/app/security.py).
 """
 
 from __future__ import annotations

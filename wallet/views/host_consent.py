@@ -13,10 +13,10 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from ..extensions import limiter
+from ..app.extensions import limiter
+from ..app.security import CSP
 from ..partners.host.accesses import capabilities
 from ..partners.host.common import host_of, origin
-from ..security import CSP
 from .host_common import oauth_server
 
 bp = Blueprint("host_consent", __name__)

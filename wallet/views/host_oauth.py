@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
-from ..extensions import csrf, limiter
+from ..app.extensions import csrf, limiter
 from ..partners.host import app_passwords, badge_connect
 from ..partners.host.app_passwords import AppPasswordError
 from ..partners.host.common import digest, now

@@ -7,8 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from ..extensions import limiter
-from ..security import DEFAULT_AFTER_LOGIN, fresh_session
+from ..app.extensions import limiter
+from ..app.security import DEFAULT_AFTER_LOGIN, fresh_session
 from ..services.admin import invitations
 from ..services.admin.base import AdminError, message_for
 from ..services.admin.people import role_label

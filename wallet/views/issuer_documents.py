@@ -19,7 +19,7 @@ from flask import Response, abort, current_app, send_from_directory
 
 from ..badge_claim.issuers import builtin_for
 from ..badge_claim.issuers.builtin_documents import STATUS_LIST_NUMBER, achievement_document
-from ..issuer_keys import IssuerKeyError, keys_for
+from ..keys.issuer_keys import IssuerKeyError, keys_for
 from ..services import referentials
 from .helpers import or_404, request_session
 from .public import bp

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..passwords import MIN_LENGTH
+from ..keys.passwords import MIN_LENGTH
 
 ACCOUNT_ERRORS = {
     "bad_email": _l("Cette adresse e-mail n'est pas valide. Vérifiez-la (exemple : prenom.nom@exemple.fr)."),

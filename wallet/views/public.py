@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from ..security import DEFAULT_AFTER_LOGIN, safe_next
+from ..app.security import DEFAULT_AFTER_LOGIN, safe_next
 from ..services import health
 from .helpers import current_region, request_session
 

@@ -33,14 +33,14 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..extensions import limiter
-from ..formatting import format_date, readable_check
+from ..app.extensions import limiter
 from ..openbadges.messages import render as render_check
 from ..openbadges.model import Check
-from ..rendering import verified_origin
 from ..services import badges as badge_service
 from ..services import public_shares as shared
 from ..services import share_images, sharing
+from ..text.formatting import format_date, readable_check
+from ..text.rendering import verified_origin
 from .helpers import request_lang as _lang
 from .helpers import request_session, session_factory
 from .public import bp

@@ -8,10 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..rendering import badge_title
 from ..services import badges as badges_service
 from ..services import referentials
 from ..services.claims.submission import active_claims_by_badge
+from ..text.rendering import badge_title
 from .claims import claim_status
 from .helpers import request_lang as _lang
 from .helpers import request_session

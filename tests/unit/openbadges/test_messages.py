@@ -18,7 +18,7 @@ from wallet.openbadges.messages import (
     render_status,
 )
 from wallet.openbadges.model import CHECK_IDS, Alignment, Check, Credential, Level, Status, Verdict
-from wallet.typography import french_spacing
+from wallet.text.typography import french_spacing
 
 CORE = Path(__file__).resolve().parents[3] / "wallet" / "openbadges"
 

@@ -56,7 +56,7 @@ def builtin_for(app: Any):
     if cached is not None:
         return cached
     from ...db import new_session
-    from ...issuer_keys import keys_for
+    from ...keys.issuer_keys import keys_for
     from .builtin import BuiltinIssuer
 
     issuer = BuiltinIssuer(base_url=app.config["BASE_URL"], keys=lambda: keys_for(app),

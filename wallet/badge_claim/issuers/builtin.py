@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ...issuer_keys import IssuerKeys
+from ...keys.issuer_keys import IssuerKeys
 from ...models import IssuedCredential
 from ..model import IN_REVIEW, ISSUED, RETRY, ClaimRequest, DeliveryResult
 from . import builtin_documents as docs

@@ -11,7 +11,7 @@ short transaction of its own. Badges are imported one by one through `badges.imp
 commits each badge: a sync cut short by the partner keeps what it already imported.
 
 Secrets (client secret, PKCE verifier, access and refresh tokens) are encrypted at rest with
-`wallet.crypto` and never leave this package in clear except towards the partner they belong to.
+`wallet.keys.crypto` and never leave this package in clear except towards the partner they belong to.
 """
 
 from . import sync, tokens

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from ... import crypto
+from ...keys import crypto
 from ...models import Connection, OAuthFlow, PartnerBackpack, User
 from . import wire as client
 from .messages import MESSAGES, ConnectionProblem

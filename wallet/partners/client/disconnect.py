@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ... import crypto
+from ...keys import crypto
 from ...models import Connection, PartnerBackpack, User
 from . import wire as client
 from .messages import ConnectionProblem

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ... import crypto
+from ...keys import crypto
 from ...models import Connection, PartnerBackpack
 from ...services import images
 from . import wire as client

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ... import crypto
+from ...keys import crypto
 from ...models import PartnerBackpack, utcnow
 from . import wire as client
 from .wire import Endpoints, PartnerError

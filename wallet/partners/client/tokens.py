@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from ... import crypto
+from ...keys import crypto
 from ...models import Connection
 from . import wire as client
 from .shared import ENDED, LEASE, TOKEN_MARGIN, end_read, endpoints, refresh_url, secret

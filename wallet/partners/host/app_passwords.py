@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...keys.passwords import check_password
 from ...models import AuditEvent, HostAccess, User
-from ...passwords import check_password
 from ...services.accounts import AccountError, find_account_email, normalize_address
 from . import tokens
 from .common import SCOPE_BADGR_BACKPACK, digest

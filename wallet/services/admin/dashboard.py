@@ -37,7 +37,7 @@ def issuer_status(session: Session, app: Flask | None = None) -> IssuerStatus:
     backend = app.config["ISSUER"]
     values: dict[str, Any] = {"backend": backend, "approval": app.config.get("ISSUER_APPROVAL", "auto")}
     if backend == "builtin":
-        from ...issuer_keys import IssuerKeyError, keys_for
+        from ...keys.issuer_keys import IssuerKeyError, keys_for
 
         values["issuer_id"] = app.config["BASE_URL"] + "/issuers/region"
         try:

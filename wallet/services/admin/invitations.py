@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import db, mail
+from ...keys.passwords import hash_password, password_problem
 from ...models import AuditEvent, Email, Invitation, User, utcnow
-from ...passwords import hash_password, password_problem
 from .base import AdminError, audit
 from .people import role_label
 

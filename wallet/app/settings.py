@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_CACHE_MIN_TTL": 6 * 3600,  # seconds an issuer / badge class / key document is kept at least
     "PARTNER_MIN_INTERVAL_MS": 200,  # between two requests of one worker process to one host
     "MAX_CONTENT_LENGTH": 42 * 1024 * 1024,  # 20 files × 2 MiB + form overhead
-    # The Region running the service: name, logo, colours, legal pages (wallet/region.py, README).
+    # The Region running the service: name, logo, colours, legal pages (wallet/app/region.py, README).
     "REGION_NAME": "Région Normandie",
     "REGION_NAME_EN": None,
     "REGION_LOGO": None,  # an SVG or PNG file; None = the packaged placeholder (static/region-logo.svg)
@@ -69,7 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "ACCESSIBILITY_TEXT": None,
     "ACCESSIBILITY_TEXT_EN": None,
     "ACCESSIBILITY_STATUS": "partial",  # none | partial | full (RGAA)
-    "TIMEZONE": "Europe/Paris",  # the Region's: every date a page shows is in it (wallet/formatting.py)
+    "TIMEZONE": "Europe/Paris",  # the Region's: every date a page shows is in it (wallet/text/formatting.py)
 }
 
 # Keys whose environment value is parsed as an int / bool.
@@ -191,7 +191,7 @@ _ISSUER_MAPPING = {"obf": "ISSUER_OBF_BADGES", "badgr": "ISSUER_BADGR_BADGECLASS
 def _validate_issuer(config: dict[str, Any], production: bool) -> None:
     """The Region's issuer: a known backend, and a remote one only with its credentials.
 
-    (The builtin issuer's key file is checked when the app starts: wallet/issuer_keys.py.)"""
+    (The builtin issuer's key file is checked when the app starts: wallet/keys/issuer_keys.py.)"""
     backend = config.get("ISSUER")
     if backend not in ISSUER_BACKENDS:
         raise ConfigError(f"WALLET_ISSUER must be one of {', '.join(ISSUER_BACKENDS)}, not {backend!r}.")

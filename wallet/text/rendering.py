@@ -82,7 +82,7 @@ def origin(issuer_id: str | None) -> str:
     id, the host of a did:web; "" for ids that name no place (did:key, urn:uuid:…)."""
     issuer_id = (issuer_id or "").strip()
     if issuer_id.startswith(("http://", "https://")):
-        from .openbadges.ob2 import authority
+        from ..openbadges.ob2 import authority
 
         try:
             return authority(issuer_id)

@@ -14,7 +14,7 @@ Region is written in the templates or the stylesheet. Settings (README, "The Reg
 A *_TEXT setting is Markdown (raw HTML refused), in French; *_TEXT_EN is its English version. In
 `instance/config.py` a text may also be a dict {"fr": ..., "en": ...}.
 
-Pure: no Flask. `load_region(config)` raises RegionError naming the setting; `wallet/config.py`
+Pure: no Flask. `load_region(config)` raises RegionError naming the setting; `wallet/app/settings.py`
 calls it when the configuration loads, so a bad colour or a missing logo stops the start.
 """
 
@@ -31,7 +31,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-PACKAGED_LOGO = Path(__file__).parent / "static" / "region-logo.svg"
+PACKAGED_LOGO = Path(__file__).parents[1] / "static" / "region-logo.svg"
 MAX_LOGO_BYTES = 256 * 1024
 LEGAL_PAGES = {"mentions-legales": "LEGAL_NOTICE", "confidentialite": "PRIVACY", "accessibilite": "ACCESSIBILITY"}
 ACCESSIBILITY_STATUSES = ("none", "partial", "full")

@@ -32,14 +32,14 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from .config import ConfigError
-from .openbadges.keys import UnusableKey, b64url_decode, b64url_encode, multikey_from_ed25519
+from ..app.settings import ConfigError
+from ..openbadges.keys import UnusableKey, b64url_decode, b64url_encode, multikey_from_ed25519
 
 FORMAT = "wallet-issuer-keys/1"
 DEFAULT_NAME = "issuer_keys.json"
 MAX_FILE_BYTES = 64 * 1024
 
-log = logging.getLogger("wallet.issuer_keys")
+log = logging.getLogger("wallet.keys.issuer_keys")
 _create_lock = threading.Lock()
 
 
@@ -121,7 +121,7 @@ def load_keys(path: str | os.PathLike[str]) -> IssuerKeys:
     except FileNotFoundError:
         raise IssuerKeyError(
             f"The issuer key file {path} does not exist. Restore it from your backup, or create it "
-            f"once with `python -m wallet.issuer_keys create {path}` (never replace it on a live service)."
+            f"once with `python -m wallet.keys.issuer_keys create {path}` (never replace it on a live service)."
         ) from None
     except OSError as exc:
         raise IssuerKeyError(f"The issuer key file {path} cannot be read ({exc.strerror}).") from None
@@ -200,12 +200,12 @@ def keys_for(app: Any) -> IssuerKeys:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m wallet.issuer_keys create PATH` (refuses an existing file) | `show PATH`."""
+    """`python -m wallet.keys.issuer_keys create PATH` (refuses an existing file) | `show PATH`."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] not in ("create", "show"):
-        print("usage: python -m wallet.issuer_keys create|show PATH", file=sys.stderr)
+        print("usage: python -m wallet.keys.issuer_keys create|show PATH", file=sys.stderr)
         return 2
     try:
         keys = create_keys(args[1]) if args[0] == "create" else load_keys(args[1])

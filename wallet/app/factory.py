@@ -13,16 +13,18 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, mail, rendering, security
-from .config import load_config
+from .. import db, mail
+from ..partners import host
+from ..text import rendering
+from . import security
 from .extensions import babel, csrf, limiter, login_manager
-from .partners import host
+from .settings import load_config
 
 LOCALES = ("fr", "en")
 
 
 def create_app(test_config=None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("WALLET_INSTANCE_PATH") or None,
+    app = Flask("wallet", instance_path=os.environ.get("WALLET_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     app.config.update(load_config(app.instance_path, test_config=test_config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -39,7 +41,7 @@ def create_app(test_config=None) -> Flask:
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parents[1] / "translations"),
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -62,13 +64,13 @@ def create_app(test_config=None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
 
-    from .cli.online import register_commands
+    from ..cli.online import register_commands
 
     register_commands(app)
 
     @app.context_processor
     def _template_globals():
-        from .services.demo import enabled as demo_enabled
+        from ..services.demo import enabled as demo_enabled
 
         return {"current_locale": select_locale(), "locales": LOCALES, "demo_enabled": demo_enabled(app)}
 
@@ -90,7 +92,7 @@ def select_locale() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from .services.accounts import load_user
+    from ..services.accounts import load_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -105,7 +107,7 @@ def _init_login(app: Flask) -> None:
 def _init_http(app: Flask) -> None:
     """The one outbound HTTP client. URLs under BASE_URL (our own issuer documents, keys, status
     lists) are answered in-process by the app itself, never over the network."""
-    from .http import Response, SafeHttp
+    from ..http import Response, SafeHttp
 
     def local_handler(method: str, url: str, headers: dict, body: bytes | None) -> Response:
         path = url[len(app.config["BASE_URL"]):] or "/"
@@ -118,7 +120,7 @@ def _init_http(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import (
+    from ..views import (
         account,
         admin,
         admin_backpacks,
