@@ -41,8 +41,8 @@ from ..services import public_shares as shared
 from ..services import share_images, sharing
 from ..text.formatting import format_date, readable_check
 from ..text.rendering import verified_origin
+from .helpers import or_404, request_session, session_factory
 from .helpers import request_lang as _lang
-from .helpers import request_session, session_factory
 from .public import bp
 from .status import status_label
 
@@ -288,19 +288,14 @@ def share_image(token: str, n: int):
 @bp.route("/p/<token>/badges/<int:n>/original")
 @guess_limit
 def share_original(token: str, n: int):
-    baked = shared.public_original(request_session(), _badge_at(_active_share(token), n))
-    if baked is None:
-        abort(404)
-    data, mime, ext = baked
+    data, mime, ext = or_404(shared.public_original(request_session(), _badge_at(_active_share(token), n)))
     return _file(data, mime, f"badge-{n}.{ext}")
 
 
 @bp.route("/p/<token>/badges/<int:n>/credential.json")
 @guess_limit
 def share_credential(token: str, n: int):
-    data = shared.public_credential_json(request_session(), _badge_at(_active_share(token), n))
-    if data is None:
-        abort(404)
+    data = or_404(shared.public_credential_json(request_session(), _badge_at(_active_share(token), n)))
     return _file(data, "application/json", f"badge-{n}.json")
 
 
