@@ -482,8 +482,13 @@ def test_random_tokens_answer_404_over_http(no_limits, app):
 
 def test_guessing_tokens_gets_rate_limited(app):
     visitor = employer(app)
-    codes = [visitor.get("/p/" + secrets.token_urlsafe(32)).status_code for _ in range(61)]
+    answers = [visitor.get("/p/" + secrets.token_urlsafe(32)) for _ in range(61)]
+    codes = [r.status_code for r in answers]
     assert codes[:60] == [404] * 60 and codes[60] == 429, codes
+    # The refusal says how long to wait (what is left of the minute); the answers before it carry
+    # no X-RateLimit-* headers, which would cost the store two more round trips each.
+    assert 1 <= int(answers[60].headers["Retry-After"]) <= 60
+    assert not [h for r in answers for h, _value in r.headers if h.lower().startswith("x-ratelimit")]
 
 
 def test_collection_lists_cards_that_open_their_detail(alice, app, factory, host):

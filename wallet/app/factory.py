@@ -17,7 +17,7 @@ from .. import db, mail
 from ..partners import host
 from ..text import rendering
 from . import security
-from .extensions import babel, csrf, limiter, login_manager
+from .extensions import babel, csrf, limiter, login_manager, retry_after_seconds
 from .settings import load_config
 
 LOCALES = ("fr", "en")
@@ -43,7 +43,7 @@ def create_app(test_config=None) -> Flask:
         BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parents[1] / "translations"),
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
-        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_HEADERS_ENABLED=False,  # see extensions.limiter: Retry-After only on a refusal
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=production,
     )
@@ -192,9 +192,9 @@ def _register_errors(app: Flask) -> None:
         response = app.make_response(page(429, _("Trop de tentatives"),
                                           _("Trop de tentatives en peu de temps. Attendez une minute "
                                             "puis réessayez.")))
-        retry = getattr(err, "retry_after", None)
+        retry = retry_after_seconds(err)
         if retry and "Retry-After" not in response.headers:
-            response.headers["Retry-After"] = str(int(retry))
+            response.headers["Retry-After"] = str(retry)
         return response
 
     @app.errorhandler(500)

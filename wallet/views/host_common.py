@@ -15,6 +15,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..app.extensions import retry_after_seconds
 from .doctor import diagnose
 from .helpers import request_lang as _lang
 from .helpers import request_session
@@ -47,8 +48,8 @@ ERROR_TEXTS = {
 
 
 def retry_after(err) -> dict:
-    retry = getattr(err, "retry_after", None)
-    return {"Retry-After": str(int(retry))} if retry else {}
+    retry = retry_after_seconds(err)
+    return {"Retry-After": str(retry)} if retry else {}
 
 
 def register_errors(bp, respond) -> None:
