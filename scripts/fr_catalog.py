@@ -38,7 +38,7 @@ def main() -> None:
             message.string = fixed if fixed != message.id else ""
         message.flags.discard("fuzzy")
     with PO.open("wb") as handle:
-        write_po(handle, catalog, width=100)
+        write_po(handle, catalog)  # width 76, as pybabel update writes it
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def main() -> int:
                 message.string = tuple(value) if isinstance(value, list) else value
                 message.flags.discard("fuzzy")
         with PO.open("wb") as handle:
-            write_po(handle, catalog, width=100)
+            write_po(handle, catalog)  # width 76, as pybabel update writes it
         return 0
     print(__doc__)
     return 2
