@@ -302,3 +302,50 @@ def test_one_batch_fetches_a_shared_badge_image_once(ana, app, factory, host):
         assert [item.outcome for item in items] == ["imported"] * 3
         assert host.hits["/badges/1/image.png"] == 1
         assert all(service.get_owned(session, user, item.badge_id).image for item in items)
+
+
+def _many_badges(app, email: str, count: int) -> None:
+    """`count` stored badges for the account (rows, no verification): « Badge 001 » is the oldest."""
+    from wallet.db import new_session
+    from wallet.models import Badge, Email
+
+    with new_session(app) as session:
+        user = session.scalars(select(Email).where(Email.address == email)).one().user
+        start = datetime(2025, 1, 1, tzinfo=UTC)
+        for n in range(1, count + 1):
+            session.add(Badge(owner_id=user.id, credential_key=f"urn:test:{n}", source="paste", payload="{}",
+                              payload_format="json", version="2.0", name=f"Badge {n:03d}",
+                              issuer_name="Atelier École" if n % 2 else "Mission locale",
+                              issuer_id="https://issuer.example/i", status="valid" if n % 3 else "expired",
+                              matched=True, recipient="[]", verdict="{}", issued_on=start + timedelta(days=n)))
+        session.commit()
+
+
+def _card_names(page: str) -> list[str]:
+    import re
+
+    return re.findall(r">(Badge \d{3})</a>", unescape(page))
+
+
+def test_a_full_wallet_is_listed_fifty_cards_a_page_keeping_filter_and_search(ana, app):
+    _many_badges(app, "ana@example.org", 120)
+    first = unescape(ana.get("/badges/").text)
+    assert "120 badges · page 1 sur 3" in first.replace("\u202f", " ").replace("\u00a0", " ")
+    assert _card_names(first) == [f"Badge {n:03d}" for n in range(120, 70, -1)]  # newest first
+    assert "/badges/?page=2" in link_targets(first) and 'rel="prev"' not in first
+    last = ana.get("/badges/?page=3").text
+    assert _card_names(last) == [f"Badge {n:03d}" for n in range(20, 0, -1)]
+    assert "/badges/?page=2" in link_targets(unescape(last)) and 'rel="next"' not in last
+    # Past the end, or not a number: the last page, or the first; never an error.
+    assert _card_names(ana.get("/badges/?page=99").text) == _card_names(last)
+    assert _card_names(ana.get("/badges/?page=abc").text) == _card_names(first)
+    # The filter and the search stay on every page; the count is of what they keep.
+    valid = unescape(ana.get("/badges/?filtre=valid").text)
+    assert "80 badges · page 1 sur 2" in valid.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "/badges/?page=2&filtre=valid" in link_targets(valid)
+    found = unescape(ana.get("/badges/?q=école&page=2").text)  # matched without the case: « École »
+    assert "60 badges · page 2 sur 2" in found.replace("\u202f", " ").replace("\u00a0", " ")
+    assert _card_names(found) == [f"Badge {n:03d}" for n in range(19, 0, -2)]
+    assert "/badges/?page=1&q=%C3%A9cole" in link_targets(found)
+    # A wallet that fits on one page has no pager.
+    assert "page 1 sur" not in unescape(ana.get("/badges/?q=badge 007").text)

@@ -366,23 +366,3 @@ def count_badges(session: Session, user_id: int) -> int:
     from sqlalchemy import func
 
     return session.scalar(select(func.count(Badge.id)).where(Badge.owner_id == user_id)) or 0
-
-
-def list_badges(session: Session, user: User, status_filter: str = "", query: str = "") -> list[Badge]:
-    stmt = select(Badge).where(Badge.owner_id == user.id)
-    groups = {
-        "valid": ("valid",),
-        "check": ("unverifiable", "invalid", "not_yet_valid"),
-        "expired": ("expired",),
-        "revoked": ("revoked", "suspended"),
-    }
-    if status_filter in groups:
-        stmt = stmt.where(Badge.status.in_(groups[status_filter]))
-    if status_filter == "not_yours":
-        stmt = stmt.where(Badge.matched.is_(False))
-    badges = list(session.scalars(stmt.order_by(Badge.issued_on.desc(), Badge.id.desc())))
-    query = (query or "").strip().lower()
-    if query:
-        badges = [b for b in badges if query in b.name.lower() or query in b.issuer_name.lower()
-                  or query in b.description.lower()]
-    return badges

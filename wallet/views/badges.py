@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from ..app.extensions import limiter
 from ..openbadges.model import Verdict
+from ..services import badge_list
 from ..services import badges as service
 from ..text.formatting import readable_check
 from .doctor import diagnose
@@ -30,9 +31,10 @@ def _owned(badge_id: int):
 def index():
     status_filter = request.args.get("filtre", "")
     query = request.args.get("q", "")[:100]
-    items = service.list_badges(request_session(), _user(), status_filter, query)
-    return render_template("badges/index.html", badges=items, status_filter=status_filter, query=query,
-                           status_label=status_label)
+    number = request.args.get("page", 1, type=int)
+    found = badge_list.badge_page(request_session(), _user(), status_filter, query, number)
+    return render_template("badges/index.html", found=found, badges=found.badges, status_filter=status_filter,
+                           query=query, status_label=status_label)
 
 
 @bp.route("/importer", methods=["GET", "POST"])

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, Consent, User, utcnow
-from .. import badges as badges_service
-from .. import referentials
+from .. import badge_list, referentials
 from ..claims import submission as claim_submission
 from .consents import active_clause, require_consent
 from .drafts import pending_drafts
@@ -97,7 +96,7 @@ def _build_view(session: Session, consent: Consent, learner: User, lang: str, no
     eligibility = tuple(EligibilityRow(r.key, r.name(lang), r.state, r.progress.have, r.progress.need)
                         for r in results)
     badges = tuple(BadgeRow(b.name, b.issuer_name, b.status, b.expires, _badge_problems(b, now))
-                   for b in badges_service.list_badges(session, learner))
+                   for b in badge_list.list_badges(session, learner))
     claims = []
     for claim in claim_submission.my_claims(session, learner):
         try:
