@@ -50,14 +50,17 @@ def index():
     skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
     regional_names = {b.key: _text(b.name, lang) for b in referential.badges}
     claims = active_claims_by_badge(session, user)
+    # Each reason translated once (a full wallet lists hundreds of badges under every card).
+    card_reasons = {key: str(text) for key, text in CARD_REASONS.items()}
+    general_reasons = {key: str(text) for key, text in GENERAL_REASONS.items()}
     cards, general = [], {}
     for result in results:
         label, style = STATES[result.state]
-        reasons = [(names.get(nc.id, (None, nc.id or "?")), str(CARD_REASONS[nc.reason]))
-                   for nc in result.not_counted if nc.reason in CARD_REASONS]
+        reasons = [(names.get(nc.id, (None, nc.id or "?")), card_reasons[nc.reason])
+                   for nc in result.not_counted if nc.reason in card_reasons]
         for nc in result.not_counted:
-            if nc.reason in GENERAL_REASONS:
-                general[nc.id] = (names.get(nc.id, (None, nc.id or "?")), str(GENERAL_REASONS[nc.reason]))
+            if nc.reason in general_reasons:
+                general[nc.id] = (names.get(nc.id, (None, nc.id or "?")), general_reasons[nc.reason])
         cards.append({
             "result": result, "name": _text(result.badge.name, lang),
             "description": _text(result.badge.description, lang), "state": label, "style": style,
