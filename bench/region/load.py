@@ -5,7 +5,10 @@ Phases, each its own locust run:
   mixed       learners (wallet, regional page, home; a few 500-badge wallets), claimers, importers
               and employers together, with think times — latency per page;
   healthz     /healthz with no think time — the server's ceiling;
-  public      /p/<token> with no think time — throughput compared with /healthz, and its p99.
+  public      /p/<token> with no think time, a different link each time (first views) —
+              throughput compared with /healthz, and its p99;
+  crowd       one /p/<token> opened by everyone at once (a link posted on a job board): the
+              per-process page cache's case.
 Then the database's share of each page (X-Bench-DB, bench/region/served.py) and EXPLAIN ANALYZE of
 the five statements that took the most time in all.
 """
@@ -288,6 +291,8 @@ def run_load(url: str, scale: float, seed: int, seconds: int, users: int, web_wo
             results["healthz"] = locust(server.base, plan_file, ["HealthzFlood"], 8, flood, work, env)
             log(f"region: public page throughput, {flood} s")
             results["public"] = locust(server.base, plan_file, ["PublicFlood"], 8, flood, work, env)
+            log(f"region: one public link opened by a crowd, {flood} s")
+            results["crowd"] = locust(server.base, plan_file, ["PublicCrowd"], 8, flood, work, env)
         finally:
             server.stop()
         results["claims_made"] = len(plan["claimers"])

@@ -202,3 +202,17 @@ class PublicFlood(FastHttpUser):
                              catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
+
+
+class PublicCrowd(FastHttpUser):
+    """A crowd on one link (posted on a job board): every visitor opens the same share page."""
+    weight = 1
+    wait_time = constant(0)
+
+    @task
+    def public_page(self):
+        ip = f"198.51.100.{random.randrange(1, 255)}"
+        with self.client.get(f"/p/{PLAN['shares'][0]}", name="crowd /p/<token>", headers=_headers(ip),
+                             catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")

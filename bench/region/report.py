@@ -21,8 +21,8 @@ def render(results: dict) -> str:
         lines += [f"## Load ({load['web_workers']} gunicorn workers, scale {load['scale']})", "",
                   "| page | requests | errors | p50 ms | p95 ms | p99 ms | DB share | target |",
                   "|---|---|---|---|---|---|---|---|"]
-        for phase in ("mixed", "healthz", "public"):
-            for name, row in sorted(load[phase]["pages"].items()):
+        for phase in ("mixed", "healthz", "public", "crowd"):
+            for name, row in sorted(load.get(phase, {"pages": {}})["pages"].items()):
                 if name == "Aggregated":
                     continue
                 target = TARGETS.get(name)
@@ -38,6 +38,10 @@ def render(results: dict) -> str:
             ratio = public.get("rps", 0) / health
             lines += ["", (f"public page throughput {public.get('rps', 0):.0f}/s = {100 * ratio:.0f} % of /healthz "
                       f"({health:.0f}/s; target ≥ 50 %), public p99 {public.get('p99_ms', 0):.0f} ms (target ≤ 50)")]
+            crowd = load.get("crowd", {"pages": {}})["pages"].get("crowd /p/<token>")
+            if crowd:
+                lines.append(f"one link opened by a crowd: {crowd['rps']:.0f}/s = {100 * crowd['rps'] / health:.0f} % "
+                             f"of /healthz, p99 {crowd['p99_ms']:.0f} ms")
         lines += ["", "Heaviest statements (total time in the run):"]
         for q in load.get("heaviest_queries", []):
             execution = next((p for p in q["plan"] if p.startswith("Execution Time")), q["plan"][0][:80])
