@@ -85,3 +85,27 @@ def test_badge_for_another_address_counts_after_confirming_it(learner, live_serv
     page.goto(live_server + "/badges/")
     card_text = page.locator(".badge-cards > li").inner_text()
     assert "Valide" in card_text and "pas encore à moi" not in card_text
+
+
+def test_a_full_wallet_pages_through_its_cards_on_a_small_phone(phone360, live_server, outbox, app):
+    from tests.web.test_badges import _many_badges
+
+    page = phone360.new_page()
+    register_and_confirm(page, live_server, outbox)
+    log_in(page, live_server)
+    _many_badges(app, "ana@example.org", 120)
+    page.goto(live_server + "/badges/")
+    page.get_by_label("Afficher").select_option("valid")
+    page.get_by_role("button", name="Filtrer").click()
+    assert page.locator(".badge-cards > li").count() == 50
+    assert "page 1 sur 2" in page.locator(".count").inner_text()
+    assert page.get_by_role("link", name="← Précédents").count() == 0
+    assert_no_horizontal_overflow(page)
+    assert_accessible(page)
+    page.get_by_role("link", name="Suivants →").click()
+    assert page.locator(".badge-cards > li").count() == 30  # 80 valid badges: 50 + 30
+    assert "page 2 sur 2" in page.locator(".count").inner_text()
+    assert page.get_by_label("Afficher").input_value() == "valid"  # the filter stayed
+    assert_no_horizontal_overflow(page)
+    page.get_by_role("link", name="← Précédents").click()
+    assert "page 1 sur 2" in page.locator(".count").inner_text()
