@@ -491,6 +491,31 @@ def test_guessing_tokens_gets_rate_limited(app):
     assert not [h for r in answers for h, _value in r.headers if h.lower().startswith("x-ratelimit")]
 
 
+def test_a_collection_page_reads_the_link_then_its_badges_and_holder_in_one_statement(alice, app, factory,
+                                                                                       host):
+    from sqlalchemy import event
+
+    from wallet.db import engine
+
+    first = import_hosted(alice, factory, host)
+    ob3 = factory.ob3_di(email=EMAIL.lower(), salt=SALT)
+    assert upload(alice, text=ob3.text).status_code == 200
+    path, _ = create_link(alice, [first, _last_badge_id(alice)])
+    selects: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(engine(app), "before_cursor_execute", record)
+    try:
+        page = unescape(employer(app).get(path).text)
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+    assert f"Badges de {NAME}" in page and "Premiers secours" in page and "Travail en équipe" in page
+    assert len(selects) == 2, selects  # the link by its hash; its badges with their holder's name
+
+
 def test_collection_lists_cards_that_open_their_detail(alice, app, factory, host):
     first = import_hosted(alice, factory, host)
     ob3 = factory.ob3_di(email=EMAIL.lower(), salt=SALT)

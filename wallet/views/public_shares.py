@@ -224,10 +224,9 @@ def share_page(token: str):
         page = _render_badge(token, share, 1)
         _count_view(share)
         return page
-    items = shared.shared_badges(session_, share)
+    items, holder = shared.shared_badges_and_holder(session_, share)
     if not items:
         abort(404)
-    holder = shared.owner_name(session_, share)
     key = (share.id, share.kind, share.label, holder,
            tuple((p, b.id, b.status, b.checked_at, b.name, b.issuer_name) for p, b in items))
     cards = [{"position": p, "badge": b, "issuer": _issuer_line(b, None)} for p, b in items]
@@ -315,7 +314,7 @@ def share_qr(token: str, n: int):
 @guess_limit
 def share_preview(token: str):
     share = _active_share(token)
-    items = shared.shared_badges(request_session(), share)
+    items, holder = shared.shared_badges_and_holder(request_session(), share)
     if not items:
         abort(404)
     badge = items[0][1]
@@ -323,5 +322,5 @@ def share_preview(token: str):
     issuer = _issuer_line(badge, (verdict.get("issuer") or {}).get("url"))
     status = _("Badge authentique") if badge.status == "valid" else _verdict_line(badge, "", issuer, None)
     if share.kind != "badge":
-        status = _page_title(share, shared.owner_name(request_session(), share))
+        status = _page_title(share, holder)
     return _file(share_images.preview_png(badge, issuer, status), "image/png")
