@@ -1,8 +1,8 @@
 """The learner's wallet list: filtered by status, searched by words, a page at a time.
 
-A wallet of 500 badges is one page of 50 cards at a time: the phone receives a tenth of the HTML
-and the server renders a tenth of the cards (README "Sizing": the fullest wallets cost five times
-a median one when every card is drawn).
+A wallet of 500 badges is shown 50 cards at a time: the phone receives a tenth of the HTML and
+the server renders a tenth of the cards (README "Sizing": 14 ms of CPU a page instead of 79 ms
+when all 500 were drawn).
 """
 
 from __future__ import annotations
@@ -58,10 +58,9 @@ def badge_page(session: Session, user: User, status_filter: str = "", query: str
                per_page: int = PAGE_SIZE) -> BadgePage:
     """One page of list_badges(); a page number past the end shows the last page."""
     stmt = _statement(user, status_filter)
-    words = (query or "").strip().lower()
     matching: list[Badge] | None = None
-    if words:
-        matching = [b for b in session.scalars(stmt) if _matches(b, words)]
+    if (query or "").strip():  # searched in Python (see _matches): every badge the filter keeps is read
+        matching = list_badges(session, user, status_filter, query)
         total = len(matching)
     else:
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
