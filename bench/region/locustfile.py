@@ -191,28 +191,24 @@ class HealthzFlood(FastHttpUser):
 
 
 class PublicFlood(FastHttpUser):
+    """Every visit a first view: a link drawn from the plan's, by a visitor of its own."""
     weight = 1
     wait_time = constant(0)
 
+    def share(self) -> tuple[str, str]:
+        return random.choice(PLAN["shares"]), "throughput /p/<token>"
+
     @task
     def public_page(self):
-        token = random.choice(PLAN["shares"])
+        token, name = self.share()
         ip = f"198.51.100.{random.randrange(1, 255)}"
-        with self.client.get(f"/p/{token}", name="throughput /p/<token>", headers=_headers(ip),
-                             catch_response=True) as response:
+        with self.client.get(f"/p/{token}", name=name, headers=_headers(ip), catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
 
 
-class PublicCrowd(FastHttpUser):
+class PublicCrowd(PublicFlood):
     """A crowd on one link (posted on a job board): every visitor opens the same share page."""
-    weight = 1
-    wait_time = constant(0)
 
-    @task
-    def public_page(self):
-        ip = f"198.51.100.{random.randrange(1, 255)}"
-        with self.client.get(f"/p/{PLAN['shares'][0]}", name="crowd /p/<token>", headers=_headers(ip),
-                             catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
+    def share(self) -> tuple[str, str]:
+        return PLAN["shares"][0], "crowd /p/<token>"
