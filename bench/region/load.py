@@ -82,7 +82,7 @@ def _cookie(app, user_id: int, token: str, ip: str) -> str:
 
 
 def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: int = 400,
-              importers: int = 300) -> dict:
+              importers: int = 300, links: int | None = None) -> dict:
     from sqlalchemy import create_engine, text
 
     from wallet.db import new_session
@@ -100,7 +100,8 @@ def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: i
         heavy_count = conn.execute(text("SELECT count(*) FROM badges WHERE owner_id = :o"), {"o": heavy[0]}).scalar()
         shares = [r[0] for r in conn.execute(text(
             "SELECT id FROM shares WHERE kind IN ('badge', 'collection') AND revoked_at IS NULL "
-            "AND (expires_at IS NULL OR expires_at > now()) AND random() < 0.5 LIMIT :n"), {"n": sample}).all()]
+            "AND (expires_at IS NULL OR expires_at > now()) AND random() < 0.5 LIMIT :n"),
+            {"n": 2 * (links or sample)}).all()]
     people = rng.sample(range(1, learners + 1), k=min(sample, learners))
 
     def person(n: int) -> dict:
@@ -109,7 +110,11 @@ def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: i
 
     plan = {"user_agent": UA, "cookie_name": app.config["SESSION_COOKIE_NAME"],
             "learners": [person(n) for n in people], "heavy": [person(n) for n in heavy],
-            "heavy_badges": heavy_count, "shares": [share_token(seed, i) for i in shares]}
+            "heavy_badges": heavy_count,
+            # Half the links get their page kept as the app keeps it when a learner makes a link
+            # (prime_pages); the other half stand for links whose badge changed since.
+            "shares": [share_token(seed, i) for i in shares[0::2]],
+            "unkept": [share_token(seed, i) for i in shares[1::2]]}
     # Claimers: learners who can claim a regional badge now (their supporting badges were verified
     # within the hour: a claim re-verifies older ones over the network, which the worker bench measures).
     found: list[dict] = []
@@ -260,6 +265,18 @@ def heaviest_queries(url: str, stats_dir: Path, top: int = 5) -> list[dict]:
     return out
 
 
+def prime_pages(app, tokens: list[str], log) -> None:
+    """Keep each link's page as the app does when the link is made (wallet.views.public_shares.
+    prerender): the generator writes its shares with COPY, past the app."""
+    from wallet.views.public_shares import prerender
+
+    started = time.perf_counter()
+    with app.app_context():
+        for token in tokens:
+            prerender(token)
+    log(f"region: {len(tokens)} links' pages kept in {time.perf_counter() - started:.0f} s")
+
+
 def run_load(url: str, scale: float, seed: int, seconds: int, users: int, web_workers: int, log) -> dict:
     from tests.fakes.redis_server import RedisServer
     from tests.fakes.server import FakeServer
@@ -271,7 +288,8 @@ def run_load(url: str, scale: float, seed: int, seconds: int, users: int, web_wo
         env = _env(url, redis.url, work / "instance", stats, partner.authority)
         app = _bench_app(env)  # also creates the issuer key file before the workers start
         started = time.perf_counter()
-        plan = make_plan(app, url, seed, partner)
+        plan = make_plan(app, url, seed, partner, links=6000)
+        prime_pages(app, plan["shares"], log)
         plan_file = work / "plan.json"
         plan_file.write_text(json.dumps(plan))
         log(f"region: plan ready in {time.perf_counter() - started:.0f} s: {len(plan['learners'])} learners, "
@@ -291,6 +309,8 @@ def run_load(url: str, scale: float, seed: int, seconds: int, users: int, web_wo
             results["healthz"] = locust(server.base, plan_file, ["HealthzFlood"], 8, flood, work, env)
             log(f"region: public page throughput, {flood} s")
             results["public"] = locust(server.base, plan_file, ["PublicFlood"], 8, flood, work, env)
+            log(f"region: public page throughput, pages not kept, {flood} s")
+            results["public_unkept"] = locust(server.base, plan_file, ["PublicFloodUnkept"], 8, flood, work, env)
             log(f"region: one public link opened by a crowd, {flood} s")
             results["crowd"] = locust(server.base, plan_file, ["PublicCrowd"], 8, flood, work, env)
         finally:
@@ -315,6 +335,7 @@ def service_times(url: str, seed: int, log, per_page: int = 60) -> dict:
         env = _env(url, redis.url, work / "instance", work / "stats", partner.authority)
         app = _bench_app(env)
         plan = make_plan(app, url, seed, partner, sample=per_page * 2, claimers=0, importers=0)
+        prime_pages(app, plan["shares"][:per_page], log)
         client = app.test_client()
         pages = {
             "wallet /badges/": ("/badges/", plan["learners"]),
@@ -336,9 +357,12 @@ def service_times(url: str, seed: int, log, per_page: int = 60) -> dict:
                 assert response.status_code == 200, (name, response.status_code)
             out[name] = times
         client.delete_cookie(plan["cookie_name"], domain="localhost")
-        for name, path_of in (("public /p/<token> (first view)", lambda t: f"/p/{t}"), ("healthz", lambda t: "/healthz")):
+        for name, tokens, path_of in (
+                ("public /p/<token> (first view, page kept)", plan["shares"], lambda t: f"/p/{t}"),
+                ("public /p/<token> (first view, page rendered)", plan["unkept"], lambda t: f"/p/{t}"),
+                ("healthz", plan["shares"], lambda t: "/healthz")):
             times = []
-            for token in plan["shares"][:per_page]:
+            for token in tokens[:per_page]:
                 started, cpu = time.perf_counter(), time.process_time()
                 response = client.get(path_of(token), environ_base={"REMOTE_ADDR": "203.0.113.9"})
                 times.append((1000 * (time.perf_counter() - started), 1000 * (time.process_time() - cpu)))

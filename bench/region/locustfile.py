@@ -190,13 +190,30 @@ class HealthzFlood(FastHttpUser):
         self.client.get("/healthz", name="throughput /healthz", headers={"User-Agent": UA})
 
 
+def _once_each(tokens: list[str]):
+    """Each link in turn, in a random order: every visit is a first view until all are seen."""
+    order = random.sample(tokens, len(tokens))
+    while order:
+        yield from order
+
+
 class PublicFlood(FastHttpUser):
-    """Every visit a first view: a link drawn from the plan's, by a visitor of its own."""
+    """Every visit a first view, by a visitor of its own, of a link whose page the app kept when
+    the link was made (load.py prime_pages)."""
     weight = 1
     wait_time = constant(0)
+    links = _once_each(PLAN["shares"])
+    name = "throughput /p/<token>"
 
     def share(self) -> tuple[str, str]:
-        return random.choice(PLAN["shares"]), "throughput /p/<token>"
+        with _lock:
+            return next(self.links), self.name
+
+
+class PublicFloodUnkept(PublicFlood):
+    """Every visit a first view of a link whose page is not kept (its badge changed since)."""
+    links = _once_each(PLAN.get("unkept", []))
+    name = "throughput /p/<token> (page not kept)"
 
     @task
     def public_page(self):

@@ -21,7 +21,7 @@ def render(results: dict) -> str:
         lines += [f"## Load ({load['web_workers']} gunicorn workers, scale {load['scale']})", "",
                   "| page | requests | errors | p50 ms | p95 ms | p99 ms | DB share | target |",
                   "|---|---|---|---|---|---|---|---|"]
-        for phase in ("mixed", "healthz", "public", "crowd"):
+        for phase in ("mixed", "healthz", "public", "public_unkept", "crowd"):
             for name, row in sorted(load.get(phase, {"pages": {}})["pages"].items()):
                 if name == "Aggregated":
                     continue
@@ -38,6 +38,10 @@ def render(results: dict) -> str:
             ratio = public.get("rps", 0) / health
             lines += ["", (f"public page throughput {public.get('rps', 0):.0f}/s = {100 * ratio:.0f} % of /healthz "
                       f"({health:.0f}/s; target ≥ 50 %), public p99 {public.get('p99_ms', 0):.0f} ms (target ≤ 50)")]
+            unkept = load.get("public_unkept", {"pages": {}})["pages"].get("throughput /p/<token> (page not kept)")
+            if unkept:
+                lines.append(f"public pages not kept (rendered on the visit): {unkept['rps']:.0f}/s = "
+                             f"{100 * unkept['rps'] / health:.0f} % of /healthz, p99 {unkept['p99_ms']:.0f} ms")
             crowd = load.get("crowd", {"pages": {}})["pages"].get("crowd /p/<token>")
             if crowd:
                 lines.append(f"one link opened by a crowd: {crowd['rps']:.0f}/s = {100 * crowd['rps'] / health:.0f} % "

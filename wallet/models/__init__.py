@@ -23,12 +23,12 @@ from .partner_host import (
     HostToken,
 )
 from .referentials import ReferentialVersion
-from .shares import Share, ShareItem
+from .shares import PublicPage, Share, ShareItem
 
 __all__ = [
     "ACTIVE_CLAIM_STATES", "CLAIM_STATES", "CONSENT_SCOPES", "HOST_ACCESS_KINDS", "ROLES",
     "AddressThrottle", "AuditEvent", "Badge", "BadgeEvent", "Claim", "ClaimDraft", "Connection", "Consent",
     "CounsellorCode", "Email", "HostAccess", "HostAuthorizationCode", "HostClient", "HostPush", "HostToken",
-    "Invitation", "IssuedCredential", "MailToken", "OAuthFlow", "Outbox", "OutgoingMail", "PartnerBackpack",
+    "Invitation", "IssuedCredential", "MailToken", "OAuthFlow", "Outbox", "OutgoingMail", "PartnerBackpack", "PublicPage",
     "ReferentialVersion", "Share", "ShareItem", "UTCDateTime", "User", "new_session_token", "utcnow",
 ]

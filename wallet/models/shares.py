@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -46,3 +46,24 @@ class ShareItem(Base):
 
     share: Mapped[Share] = relationship(back_populates="items")
     badge: Mapped[Badge] = relationship()
+
+
+class PublicPage(Base):
+    """A public page as rendered for a visitor with no account, kept so that a first view need not
+    render it again (written when the link is made and on a visit that found none or a stale one).
+
+    `position` is the badge's place in the share, 0 for a collection's own page. `fingerprint`
+    hashes everything the page shows (the badge's columns, the holder's name, the share's label,
+    the language, the templates and the Region): a page whose fingerprint differs from the current
+    one is never served. The html holds neither the token nor a CSRF token (slots filled per visit).
+    """
+
+    __tablename__ = "public_pages"
+    __table_args__ = (PrimaryKeyConstraint("share_id", "position", "lang", name="pk_public_pages"),)
+
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str] = mapped_column(String(8))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    html: Mapped[str] = mapped_column(Text)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

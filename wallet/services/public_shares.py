@@ -5,6 +5,10 @@ CONTRACT (stable): `lookup(session, token, now=None) -> Lookup(share, state)` an
 `share_for_token(session, token, now=None) -> Share | None` (the active share, or None: unknown,
 revoked or expired).
 
+A visit reads everything its page needs in one statement (`visit()`): the share, the badge at the
+asked position with its holder's name, and the page as last rendered (`PublicPage`), served again
+only while its fingerprint (`page_fingerprint()`, `cards_fingerprint()`) still matches.
+
 Privacy (SECURITY.md T51–T53): only sha256(token) is looked up, through the unique index; the
 public originals (baked image, OB 3.0 JSON) are offered only when the recipient identity is hashed
 and the bytes hold none of the owner's addresses; displayed images carry no baked badge.
@@ -12,14 +16,18 @@ and the bytes hold none of the owner's addresses; displayed images carry no bake
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import and_, bindparam, case, inspect, literal, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, defer
 
-from ..models import Badge, Email, Share, ShareItem, User, utcnow
+from ..models import Badge, Email, PublicPage, Share, ShareItem, User, utcnow
 from ..openbadges.baking import unbake
 from ..openbadges.identity import identity_matches
 from .sharing import TOKEN_RE, Lookup, hash_token, state_of
@@ -33,6 +41,99 @@ def lookup(session: Session, token: str, now: datetime | None = None) -> Lookup:
     if share is None:
         return Lookup(None, "missing")
     return Lookup(share, state_of(share, now))
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """What a visit to a public page found: the share and its state, the badge at the asked
+    position (None when there is none, or it is no longer its owner's), the holder's display name,
+    and the page kept for it as (fingerprint, html), or None."""
+
+    share: Share | None
+    state: str
+    badge: Badge | None = None
+    holder: str = ""
+    page: tuple[str, str] | None = None
+
+
+def _visit_statement(page_position):
+    return (
+        select(Share, Badge, User.display_name, PublicPage.fingerprint, PublicPage.html)
+        .select_from(Share)
+        .outerjoin(ShareItem, and_(ShareItem.share_id == Share.id, ShareItem.position == bindparam("position")))
+        .outerjoin(Badge, and_(Badge.id == ShareItem.badge_id, Badge.matched.is_(True),
+                               Badge.owner_id == Share.owner_id))
+        .outerjoin(User, User.id == Badge.owner_id)
+        .outerjoin(PublicPage, and_(PublicPage.share_id == Share.id, PublicPage.position == page_position,
+                                    PublicPage.lang == bindparam("lang")))
+        .where(Share.token_hash == bindparam("token_hash"))
+        .options(defer(Badge.payload))
+    )
+
+
+# Built once: a visit's one statement. A link's own page (`/p/<token>`) is its badge's page for a
+# one-badge link (position 1) and the collection's page (position 0) otherwise.
+_VISIT_BADGE = _visit_statement(bindparam("position"))
+_VISIT_LANDING = _visit_statement(case((Share.kind == "badge", literal(1)), else_=literal(0)))
+
+
+def visit(session: Session, token: str, lang: str, position: int | None = None,
+          now: datetime | None = None) -> Visit:
+    """One statement for a public page: `position` None is the link's own page."""
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        return Visit(None, "missing")
+    statement = _VISIT_LANDING if position is None else _VISIT_BADGE
+    row = session.execute(statement, {"token_hash": hash_token(token), "position": position or 1,
+                                      "lang": lang}).first()
+    if row is None:
+        return Visit(None, "missing")
+    share, badge, holder, fingerprint, html = row
+    return Visit(share, state_of(share, now), badge, holder or "", (fingerprint, html) if html else None)
+
+
+# What a badge's public page shows: every column loaded with it but the verification's date
+# (filled in on each visit, so a re-verification that changes nothing keeps the page) and the
+# worker's lease.
+_SHOWN = tuple(a.key for a in inspect(Badge).column_attrs
+               if not a.deferred and a.key not in ("payload", "checked_at", "reverify_lease_until"))
+
+
+def _digest(parts: list) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def page_fingerprint(version: str, lang: str, share: Share, position: int, badge: Badge, holder: str) -> str:
+    """What a badge's public page is rendered from (`version`: the templates, texts and Region)."""
+    return _digest([version, lang, share.kind, share.label, position, holder,
+                    *(getattr(badge, key) for key in _SHOWN)])
+
+
+def cards_fingerprint(version: str, lang: str, share: Share, holder: str,
+                      items: list[tuple[int, Badge]]) -> str:
+    """What a collection's own page is rendered from."""
+    return _digest([version, lang, share.kind, share.label, 0, holder,
+                    *((p, *(getattr(b, key) for key in _SHOWN)) for p, b in items)])
+
+
+def store_page(session: Session, share_id: int, position: int, lang: str, fingerprint: str, html: str) -> None:
+    """Keep a rendered page (insert or replace). A page is only a copy: a failure to keep it is
+    logged and forgotten, never the visitor's error."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    values = {"share_id": share_id, "position": position, "lang": lang, "fingerprint": fingerprint,
+              "html": html, "rendered_at": utcnow()}
+    statement = insert(PublicPage).values(**values).on_conflict_do_update(
+        index_elements=["share_id", "position", "lang"],
+        set_={"fingerprint": fingerprint, "html": html, "rendered_at": values["rendered_at"]})
+    try:
+        session.execute(statement)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        logging.getLogger("wallet").warning("public page of share %s not kept", share_id, exc_info=True)
 
 
 def share_for_token(session: Session, token: str, now: datetime | None = None) -> Share | None:

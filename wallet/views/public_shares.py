@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import hmac
 import io
 import json
-import secrets
-from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import (
@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from ..app.extensions import limiter
 from ..openbadges.messages import render as render_check
@@ -39,9 +40,9 @@ from ..openbadges.model import Check
 from ..services import badges as badge_service
 from ..services import public_shares as shared
 from ..services import share_images, sharing
-from ..text.formatting import format_date, readable_check
+from ..text.formatting import format_date, format_datetime, readable_check
 from ..text.rendering import verified_origin
-from .helpers import or_404, request_session, session_factory
+from .helpers import current_region, or_404, request_session, session_factory
 from .helpers import request_lang as _lang
 from .public import bp
 from .status import status_label
@@ -146,59 +147,102 @@ def _page_title(share: Share, holder: str) -> str:
     return _("Badges de %(name)s", name=holder)
 
 
-# Rendered pages for visitors with no account, keyed by everything they show (the badge's
-# `checked_at` changes with every verification). The visitor's own CSRF token is put in on the way
-# out: the cached copy holds a per-process random slot instead.
-_PAGES: OrderedDict[tuple, str] = OrderedDict()
-_PAGES_MAX = 512
-_SLOT = "csrf-slot-" + secrets.token_hex(16)
+# Pages for visitors with no account are kept as rendered (PublicPage, one per share, position and
+# language): a first view then reads its page with the link, in one statement, and renders
+# nothing. The kept html has slots instead of the token (only its hash is stored, T51), of the
+# visitor's CSRF token and of the last verification's date; they are filled in on the way out. The
+# slots are derived from the SECRET_KEY: a badge's own text cannot name them.
+def _slots() -> tuple[str, str, str]:
+    app = current_app._get_current_object()
+    slots = app.extensions.get("wallet_page_slots")
+    if slots is None:
+        key = str(app.config["SECRET_KEY"]).encode()
+        slots = tuple("slot" + hmac.new(key, name.encode(), "sha256").hexdigest()[:32]
+                      for name in ("token", "csrf", "checked"))
+        slots = app.extensions.setdefault("wallet_page_slots", slots)
+    return slots
 
 
-def _page(key: tuple, template: str, **context) -> str:
-    cacheable = not current_user.is_authenticated and not session.get("_flashes")
-    if not cacheable:
-        return render_template(template, **context)
-    key = (template, _lang(), request.full_path, *key)
-    html = _PAGES.get(key)
-    if html is None:
-        html = render_template(template, csrf_token=lambda: _SLOT, **context)
-        _PAGES[key] = html
-        while len(_PAGES) > _PAGES_MAX:
-            _PAGES.popitem(last=False)
-    return html.replace(_SLOT, generate_csrf())
+def _page_version() -> str:
+    """Changes with the templates, the translations, the Region's settings and the public URL."""
+    app = current_app._get_current_object()
+    version = app.extensions.get("wallet_page_version")
+    if version is None:
+        digest = hashlib.sha256(repr((current_region(), sharing.public_url(""))).encode())
+        root = Path(__file__).resolve().parent.parent
+        for path in sorted([*root.glob("templates/**/*.html"), *root.glob("translations/**/*.mo")]):
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+        version = app.extensions.setdefault("wallet_page_version", digest.hexdigest()[:16])
+    return version
 
 
-def _render_badge(token: str, share: Share, position: int, answer: bool | None = None):
-    found = shared.shared_badge_and_holder(request_session(), share, position)
-    if found is None:
+def _cacheable() -> bool:
+    """A page is kept (and served kept) only for a visitor with no account, no message waiting and
+    no query string (the language form sends the visitor back to the very URL they opened)."""
+    return not current_user.is_authenticated and not session.get("_flashes") and not request.query_string
+
+
+def _fill(html: str, token: str, checked_at) -> str:
+    token_slot, csrf_slot, checked_slot = _slots()
+    return (html.replace(token_slot, token).replace(csrf_slot, generate_csrf())
+            .replace(checked_slot, str(escape(format_datetime(checked_at)))))
+
+
+def _serve(token: str, found: shared.Visit, position: int, fingerprint: str, template: str, checked_at,
+           build) -> str:
+    """The kept page when it still matches `fingerprint`, else `build(token)`'s context rendered
+    (and kept, for a visitor with no account)."""
+    if not _cacheable():
+        return render_template(template, checked_label=format_datetime(checked_at), **build(token))
+    if found.page is not None and found.page[0] == fingerprint:
+        return _fill(found.page[1], token, checked_at)
+    token_slot, csrf_slot, checked_slot = _slots()
+    html = render_template(template, csrf_token=lambda: csrf_slot, checked_label=checked_slot, **build(token_slot))
+    html = html.replace(token, token_slot)  # the visited URL (the language form's `next`) names it too
+    shared.store_page(request_session(), found.share.id, position, _lang(), fingerprint, html)
+    return _fill(html, token, checked_at)
+
+
+def _visit(token: str, position: int | None = None) -> shared.Visit:
+    """The visit's one read; 404 unless the link is active (410 for a withdrawn claim's evidence)."""
+    found = shared.visit(request_session(), token, _lang(), position)
+    if found.state == "active":
+        return found
+    if found.state == "revoked" and found.share.kind == "evidence":
+        abort(make_response(render_template("public_share/withdrawn.html"), 410))
+    abort(404)
+
+
+def _badge_context(token: str, share: Share, position: int, badge: Badge, holder: str,
+                   answer: bool | None = None) -> dict:
+    return {"token": token, "share": share, "holder": holder, "answer": answer, "single": share.kind == "badge",
+            "title": _page_title(share, holder), "share_url": sharing.public_url(token),
+            "preview_url": sharing.public_url(token) + "/apercu.png",
+            "item": _badge_view(share, position, badge, holder)}
+
+
+def _render_badge(token: str, found: shared.Visit, position: int):
+    badge = or_404(found.badge)
+    share, holder = found.share, found.holder
+    fingerprint = shared.page_fingerprint(_page_version(), _lang(), share, position, badge, holder)
+    return _serve(token, found, position, fingerprint, "public_share/badge.html", badge.checked_at,
+                  lambda token: _badge_context(token, share, position, badge, holder))
+
+
+def _render_collection(token: str, found: shared.Visit):
+    share = found.share
+    items, holder = shared.shared_badges_and_holder(request_session(), share)
+    if not items:
         abort(404)
-    badge, holder = found
-    context = {"token": token, "share": share, "holder": holder, "answer": answer, "single": share.kind == "badge",
-               "title": _page_title(share, holder), "share_url": sharing.public_url(token),
-               "preview_url": sharing.public_url(token) + "/apercu.png"}
-    if answer is not None:  # a recipient check: never cached
-        return render_template("public_share/badge.html", item=_badge_view(share, position, badge, holder),
-                               **context)
-    key = (share.id, share.kind, share.label, position, badge.id, badge.status, badge.checked_at, holder)
-    return _page(key, "public_share/badge.html", item=_LazyItem(share, position, badge, holder), **context)
+    fingerprint = shared.cards_fingerprint(_page_version(), _lang(), share, holder, items)
+    cards = [{"position": p, "badge": b, "issuer": _issuer_line(b, None)} for p, b in items]
 
+    def build(token: str) -> dict:
+        return {"token": token, "share": share, "cards": cards, "holder": holder, "status_label": status_label,
+                "title": _page_title(share, holder), "share_url": sharing.public_url(token),
+                "preview_url": sharing.public_url(token) + "/apercu.png"}
 
-class _LazyItem:
-    """The badge's view data, built only when a template reads it (never on a cache hit)."""
-
-    def __init__(self, share: Share, position: int, badge: Badge, holder: str) -> None:
-        self._args = (share, position, badge, holder)
-        self._data: dict | None = None
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._data is None:
-            self._data = _badge_view(*self._args)
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    return _serve(token, found, 0, fingerprint, "public_share/share.html", None, build)
 
 
 def _count_view(share: Share) -> None:
@@ -215,24 +259,18 @@ def _count_view(share: Share) -> None:
     counter.add(share.id)
 
 
+def _link_page(token: str) -> tuple[Share, str]:
+    """A link's own page (its badge's, or its collection's) and its share."""
+    found = _visit(token)
+    if found.share.kind == "badge":
+        return found.share, _render_badge(token, found, 1)
+    return found.share, _render_collection(token, found)
+
+
 @bp.route("/p/<token>")
 @guess_limit
 def share_page(token: str):
-    share = _active_share(token)
-    session_ = request_session()
-    if share.kind == "badge":
-        page = _render_badge(token, share, 1)
-        _count_view(share)
-        return page
-    items, holder = shared.shared_badges_and_holder(session_, share)
-    if not items:
-        abort(404)
-    key = (share.id, share.kind, share.label, holder,
-           tuple((p, b.id, b.status, b.checked_at, b.name, b.issuer_name) for p, b in items))
-    cards = [{"position": p, "badge": b, "issuer": _issuer_line(b, None)} for p, b in items]
-    page = _page(key, "public_share/share.html", token=token, share=share, cards=cards, holder=holder,
-                 status_label=status_label, title=_page_title(share, holder), share_url=sharing.public_url(token),
-                 preview_url=sharing.public_url(token) + "/apercu.png")
+    share, page = _link_page(token)
     _count_view(share)
     return page
 
@@ -240,10 +278,21 @@ def share_page(token: str):
 @bp.route("/p/<token>/badges/<int:n>")
 @guess_limit
 def share_badge(token: str, n: int):
-    share = _active_share(token)
-    if share.kind == "badge":
+    found = _visit(token, n)
+    if found.share.kind == "badge":
         return redirect(url_for("public.share_page", token=token))
-    return _render_badge(token, share, n)
+    return _render_badge(token, found, n)
+
+
+def prerender(token: str) -> None:
+    """Render and keep a new link's own page as an employer will first see it (no account, the
+    default language), so that the first view renders nothing. Never the learner's error."""
+    app = current_app._get_current_object()
+    try:
+        with app.app_context(), app.test_request_context(f"/p/{token}"):
+            _link_page(token)
+    except Exception:  # a page not kept is rendered on its first view instead
+        current_app.logger.warning("public page not prerendered", exc_info=True)
 
 
 @bp.route("/p/<token>/badges/<int:n>/verifier", methods=["POST"])
@@ -263,9 +312,11 @@ def share_reverify(token: str, n: int):
 @guess_limit
 @limiter.limit("10 per hour", key_func=_per_share_key)
 def share_recipient(token: str, n: int):
-    share = _active_share(token)
-    answer = shared.check_recipient(_badge_at(share, n), request.form.get("email", "")[:320])
-    return _render_badge(token, share, n, answer=answer)
+    found = _visit(token, n)
+    badge = or_404(found.badge)
+    answer = shared.check_recipient(badge, request.form.get("email", "")[:320])
+    context = _badge_context(token, found.share, n, badge, found.holder, answer)
+    return render_template("public_share/badge.html", checked_label=format_datetime(badge.checked_at), **context)
 
 
 def _file(data: bytes, mime: str, name: str | None = None):

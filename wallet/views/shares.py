@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from ..services import badges, share_images, sharing
 from .helpers import or_404, request_session
 from .helpers import signed_in_user as _user
+from .public_shares import prerender
 
 bp = Blueprint("shares", __name__, url_prefix="/partages")
 
@@ -75,12 +76,13 @@ def new():
     if expiry not in sharing.EXPIRY_CHOICES:
         return _form(selected, label, expiry, str(ERRORS["bad_expiry"]), 400)
     try:
-        share, _token = sharing.create_share(request_session(), _user(), selected,
+        share, token = sharing.create_share(request_session(), _user(), selected,
                                             kind="badge" if len(selected) == 1 else "collection",
                                             label=label, expires_in=sharing.EXPIRY_CHOICES[expiry])
     except sharing.SharingError as err:
         message = ERRORS.get(err.code, _("Ce lien n'a pas pu être créé. Réessayez."))
         return _form(selected, label, expiry, str(message), 400)
+    prerender(token)  # the employer's first view then renders nothing
     return redirect(url_for("shares.created", share_id=share.id))
 
 
