@@ -202,18 +202,13 @@ class PublicFlood(FastHttpUser):
     the link was made (load.py prime_pages)."""
     weight = 1
     wait_time = constant(0)
-    links = _once_each(PLAN["shares"])
-    name = "throughput /p/<token>"
+    _links = _once_each(PLAN["shares"])
+    _page = "throughput /p/<token>"
 
     def share(self) -> tuple[str, str]:
         with _lock:
-            return next(self.links), self.name
+            return next(self._links), self._page
 
-
-class PublicFloodUnkept(PublicFlood):
-    """Every visit a first view of a link whose page is not kept (its badge changed since)."""
-    links = _once_each(PLAN.get("unkept", []))
-    name = "throughput /p/<token> (page not kept)"
 
     @task
     def public_page(self):
@@ -222,6 +217,12 @@ class PublicFloodUnkept(PublicFlood):
         with self.client.get(f"/p/{token}", name=name, headers=_headers(ip), catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
+
+
+class PublicFloodUnkept(PublicFlood):
+    """Every visit a first view of a link whose page is not kept (its badge changed since)."""
+    _links = _once_each(PLAN.get("unkept", []))
+    _page = "throughput /p/<token> (page not kept)"
 
 
 class PublicCrowd(PublicFlood):

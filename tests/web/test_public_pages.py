@@ -10,16 +10,11 @@ from html import unescape
 from sqlalchemy import event
 
 from tests.conftest import csrf_from, plain
-from tests.web.test_shares import (  # noqa: F401 - fixtures
-    EMAIL,
-    alice,
-    app_config,
-    create_link,
-    db,
-    employer,
-    ids,
-    import_hosted,
-)
+from tests.web import test_shares as shares
+from tests.web.test_shares import EMAIL, create_link, db, employer, import_hosted
+
+# The share tests' fixtures: their app serves a partner's hosted badges, and alice is signed in.
+app_config, ids, alice = shares.app_config, shares.ids, shares.alice
 
 SHARE = 9201
 
