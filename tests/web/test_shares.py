@@ -491,6 +491,33 @@ def test_guessing_tokens_gets_rate_limited(app):
     assert not [h for r in answers for h, _value in r.headers if h.lower().startswith("x-ratelimit")]
 
 
+def test_a_guesser_spends_only_their_guesses_and_valid_links_never_touch_the_store(alice, app, factory, host):
+    """Only a 404 spends a guess (T51): the address that spent its budget still opens a real link,
+    and a valid visit neither reads nor writes the limiter's store (Redis in production)."""
+    from wallet.app.extensions import limiter
+    from wallet.views.public_shares import GUESSES
+
+    path, _ = create_link(alice, [import_hosted(alice, factory, host)])
+    visitor = employer(app)
+    calls: list[str] = []
+    strategy = limiter.limiter
+    for name in ("hit", "test", "get_window_stats"):
+        original = getattr(strategy, name)
+        setattr(strategy, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    try:
+        assert [visitor.get(path).status_code for _ in range(5)] == [200] * 5
+        assert calls == []
+        codes = [visitor.get("/p/" + secrets.token_urlsafe(32)).status_code for _ in range(61)]
+        assert codes == [404] * 60 + [429]
+        assert visitor.get(path).status_code == 200
+        assert visitor.get(path + "/badges/9/image").status_code == 429  # a position guessed is a guess too
+        with app.test_request_context():
+            assert strategy.get_window_stats(GUESSES, "share-guess", "127.0.0.1").remaining == 0
+    finally:
+        for name in ("hit", "test", "get_window_stats"):
+            strategy.__dict__.pop(name, None)
+
+
 def test_a_collection_page_reads_the_link_then_its_badges_and_holder_in_one_statement(alice, app, factory,
                                                                                        host):
     from sqlalchemy import event

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,9 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from limits import parse as parse_limit
 from markupsafe import escape
+from werkzeug.exceptions import TooManyRequests
 
 from ..app.extensions import limiter
 from ..openbadges.messages import render as render_check
@@ -50,9 +53,9 @@ from .status import status_label
 if TYPE_CHECKING:  # annotations only: the view reads badges and shares through services.sharing
     from ..models import Badge, Share
 
-# Unknown tokens count against a per-address budget (guessing, T51); valid pages never do.
-guess_limit = limiter.shared_limit("60 per minute", scope="share-guess",
-                                   deduct_when=lambda response: response.status_code == 404)
+# Unknown tokens count against a per-address budget (guessing, T51); valid pages never touch the
+# limiter's store (a check before each visit cost a Redis round trip on every employer's view).
+GUESSES = parse_limit("60 per minute")
 
 
 def _per_share_key() -> str:
@@ -67,6 +70,25 @@ def _share_headers(response):
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.after_request
+def _count_guess(response):
+    """A share page answered 404 spends one of the address's guesses; past the budget, 429 (with
+    what is left of the minute) instead. Registered after `_share_headers`, so it runs before it."""
+    if response.status_code != 404 or not (request.endpoint or "").startswith("public.share_") \
+            or not limiter.enabled:
+        return response
+    strategy, address = limiter.limiter, get_remote_address()
+    try:
+        if strategy.hit(GUESSES, "share-guess", address):
+            return response
+        reset = strategy.get_window_stats(GUESSES, "share-guess", address).reset_time
+    except Exception:  # the store is down: the 404 stands, as the limiter's own checks would let it
+        current_app.logger.warning("share guess not counted", exc_info=True)
+        return response
+    refused = TooManyRequests(retry_after=max(1, int(reset - time.time())))
+    return current_app.make_response(current_app.handle_http_exception(refused))
 
 
 def _active_share(token: str) -> Share:
@@ -268,7 +290,6 @@ def _link_page(token: str) -> tuple[Share, str]:
 
 
 @bp.route("/p/<token>")
-@guess_limit
 def share_page(token: str):
     share, page = _link_page(token)
     _count_view(share)
@@ -276,7 +297,6 @@ def share_page(token: str):
 
 
 @bp.route("/p/<token>/badges/<int:n>")
-@guess_limit
 def share_badge(token: str, n: int):
     found = _visit(token, n)
     if found.share.kind == "badge":
@@ -296,7 +316,6 @@ def prerender(token: str) -> None:
 
 
 @bp.route("/p/<token>/badges/<int:n>/verifier", methods=["POST"])
-@guess_limit
 @limiter.limit("5 per minute", key_func=_per_share_key)
 def share_reverify(token: str, n: int):
     share = _active_share(token)
@@ -309,7 +328,6 @@ def share_reverify(token: str, n: int):
 
 
 @bp.route("/p/<token>/badges/<int:n>/destinataire", methods=["POST"])
-@guess_limit
 @limiter.limit("10 per hour", key_func=_per_share_key)
 def share_recipient(token: str, n: int):
     found = _visit(token, n)
@@ -327,7 +345,6 @@ def _file(data: bytes, mime: str, name: str | None = None):
 
 
 @bp.route("/p/<token>/badges/<int:n>/image")
-@guess_limit
 def share_image(token: str, n: int):
     shown = shared.public_image(_badge_at(_active_share(token), n))
     if shown is None:
@@ -336,21 +353,18 @@ def share_image(token: str, n: int):
 
 
 @bp.route("/p/<token>/badges/<int:n>/original")
-@guess_limit
 def share_original(token: str, n: int):
     data, mime, ext = or_404(shared.public_original(request_session(), _badge_at(_active_share(token), n)))
     return _file(data, mime, f"badge-{n}.{ext}")
 
 
 @bp.route("/p/<token>/badges/<int:n>/credential.json")
-@guess_limit
 def share_credential(token: str, n: int):
     data = or_404(shared.public_credential_json(request_session(), _badge_at(_active_share(token), n)))
     return _file(data, "application/json", f"badge-{n}.json")
 
 
 @bp.route("/p/<token>/badges/<int:n>/qr-code.png")
-@guess_limit
 def share_qr(token: str, n: int):
     """The printed page's QR code to its live check. The page loads it lazily from a print-only
     block, so browsers fetch it when printing, not on every visit (encoding one costs a first view
@@ -362,7 +376,6 @@ def share_qr(token: str, n: int):
 
 
 @bp.route("/p/<token>/apercu.png")
-@guess_limit
 def share_preview(token: str):
     share = _active_share(token)
     items, holder = shared.shared_badges_and_holder(request_session(), share)
