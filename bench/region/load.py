@@ -83,7 +83,7 @@ def _cookie(app, user_id: int, token: str, ip: str) -> str:
 
 def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: int = 400,
               importers: int = 300, links: int | None = None) -> dict:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import bindparam, create_engine, text
 
     from wallet.db import new_session
     from wallet.models import User
@@ -102,6 +102,11 @@ def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: i
             "SELECT id FROM shares WHERE kind IN ('badge', 'collection') AND revoked_at IS NULL "
             "AND (expires_at IS NULL OR expires_at > now()) AND random() < 0.5 LIMIT :n"),
             {"n": 2 * (links or sample)}).all()]
+    unkept = shares[1::2]
+    if unkept:  # pages an earlier run kept (primed, or rendered on a visit) are forgotten
+        forget = text("DELETE FROM public_pages WHERE share_id IN :ids").bindparams(bindparam("ids", expanding=True))
+        with engine.begin() as conn:
+            conn.execute(forget, {"ids": unkept})
     people = rng.sample(range(1, learners + 1), k=min(sample, learners))
 
     def person(n: int) -> dict:
@@ -114,7 +119,7 @@ def make_plan(app, url: str, seed: int, partner, sample: int = 3000, claimers: i
             # Half the links get their page kept as the app keeps it when a learner makes a link
             # (prime_pages); the other half stand for links whose badge changed since.
             "shares": [share_token(seed, i) for i in shares[0::2]],
-            "unkept": [share_token(seed, i) for i in shares[1::2]]}
+            "unkept": [share_token(seed, i) for i in unkept]}
     # Claimers: learners who can claim a regional badge now (their supporting badges were verified
     # within the hour: a claim re-verifies older ones over the network, which the worker bench measures).
     found: list[dict] = []
