@@ -637,19 +637,6 @@ def test_language_switch_gives_the_verdict_in_english(alice, app, factory, host)
     assert "The issuer still publishes this badge" in english  # check messages from the core catalog
 
 
-def test_cached_page_carries_each_visitors_own_csrf_token(alice, app, factory, host):
-    badge_id = import_hosted(alice, factory, host)
-    path, _ = create_link(alice, [badge_id])
-    first, second = employer(app), employer(app)
-    page_one, page_two = first.get(path).text, second.get(path).text
-    assert csrf_from(page_one) != csrf_from(page_two)
-    assert not re.search(r"slot[0-9a-f]{32}", page_one + page_two)
-    r = second.post(path + "/badges/1/destinataire", data={"csrf_token": csrf_from(page_two), "email": EMAIL})
-    assert r.status_code == 200 and "Oui" in r.text
-    assert second.post(path + "/badges/1/destinataire",
-                       data={"csrf_token": csrf_from(page_one), "email": EMAIL}).status_code == 400
-
-
 def test_view_counter_batches_views_into_one_update(alice, app, factory, host):
     from wallet.db import new_session
     from wallet.services import public_shares as shared
