@@ -52,3 +52,57 @@ def test_migrations_apply_to_an_empty_postgresql_database():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _sessions(url: str):
+    from sqlalchemy.orm import sessionmaker
+
+    from wallet.db import make_engine
+
+    engine = make_engine(url)
+    return engine, sessionmaker(bind=engine)
+
+
+def test_a_request_that_only_read_keeps_its_prepared_statements():
+    """psycopg forgets its prepared statements on ROLLBACK: each read-only request (closed without
+    commit) planned all its queries anew. Its transaction is now committed, and the sixth request
+    on a connection finds the statement prepared."""
+    engine, factory = _sessions(os.environ["WALLET_TEST_DATABASE_URL"])
+    query = text("SELECT count(*) FROM pg_class WHERE relname = :name")
+    try:
+        for _ in range(6):
+            session = factory()
+            session.execute(query, {"name": "users"}).scalar()
+            session.close()  # what a request's teardown does
+        session = factory()
+        prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        session.close()
+        assert any("pg_class" in statement for statement in prepared), prepared
+    finally:
+        engine.dispose()
+
+
+def test_a_session_closed_after_writing_is_still_rolled_back():
+    engine, factory = _sessions(os.environ["WALLET_TEST_DATABASE_URL"])
+    table = f"t_{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {table} (n integer)"))
+        for first in ("SELECT 1", None):  # a write after reads, and a write alone
+            session = factory()
+            if first:
+                session.execute(text(first))
+            session.execute(text(f"INSERT INTO {table} VALUES (1)"))
+            session.execute(text(f"SELECT count(*) FROM {table}"))
+            session.close()
+        failed = factory()  # a read that failed: its transaction is aborted, the close still ends it
+        with pytest.raises(Exception, match="does_not_exist"):
+            failed.execute(text("SELECT does_not_exist FROM pg_class"))
+        failed.close()
+        with engine.connect() as conn:
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        engine.dispose()

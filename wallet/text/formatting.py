@@ -19,6 +19,7 @@ first of a month is « 1er ».
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
@@ -34,10 +35,6 @@ _FR_TIME = "H" + NBSP + "'h'" + NBSP + "mm"
 
 def _locale():
     return get_locale() or "fr"
-
-
-def _french() -> bool:
-    return str(_locale()).startswith("fr")
 
 
 def _parse(value) -> date | datetime | None:
@@ -70,12 +67,8 @@ def format_date(value, *, short: bool = False, year: bool = True) -> str:
     moment = local(value)
     if moment is None:
         return ""
-    if _french():
-        pattern = (_FR_DAY_MONTH_SHORT if short else _FR_DAY_MONTH).format(day=_french_day(moment))
-        return babel_dates.format_date(moment, pattern + (" y" if year else ""), locale=_locale())
-    if not year:
-        return babel_dates.format_skeleton("MMMd" if short else "MMMMd", moment, locale=_locale())
-    return babel_dates.format_date(moment, "medium" if short else "long", locale=_locale())
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return _date_text(day, str(_locale()), short, year)
 
 
 def format_time(value) -> str:
@@ -83,9 +76,25 @@ def format_time(value) -> str:
     moment = local(value)
     if not isinstance(moment, datetime):
         return ""
-    if _french():
-        return babel_dates.format_time(moment, _FR_TIME, locale=_locale())
-    return babel_dates.format_time(moment, "short", locale=_locale())
+    return _time_text(moment.hour, moment.minute, str(_locale()))
+
+
+# Babel's formatting costs a public page's first view more than its database read; the days and
+# the minutes of a day a page can name are few, so each is written once per language.
+@lru_cache(maxsize=8192)
+def _date_text(day: date, locale: str, short: bool, year: bool) -> str:
+    if locale.startswith("fr"):
+        pattern = (_FR_DAY_MONTH_SHORT if short else _FR_DAY_MONTH).format(day=_french_day(day))
+        return babel_dates.format_date(day, pattern + (" y" if year else ""), locale=locale)
+    if not year:
+        return babel_dates.format_skeleton("MMMd" if short else "MMMMd", day, locale=locale)
+    return babel_dates.format_date(day, "medium" if short else "long", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _time_text(hour: int, minute: int, locale: str) -> str:
+    moment = datetime(2000, 1, 1, hour, minute)
+    return babel_dates.format_time(moment, _FR_TIME if locale.startswith("fr") else "short", locale=locale)
 
 
 def format_datetime(value, *, now: datetime | None = None) -> str:
