@@ -15,6 +15,8 @@
 # Uses the newest /usr/lib/postgresql/*/bin (as root, installs Debian's `postgresql` when there is
 # none). The server runs with fsync off: the data is thrown away anyway. initdb refuses to run as
 # root, so as root the cluster belongs to the OS user `postgres`. Messages go to stderr.
+# PG_CLUSTER_OPTIONS adds server settings, e.g. PG_CLUSTER_OPTIONS="-c shared_buffers=4GB" (the
+# region bench sizes its cluster as a production server would be).
 set -euo pipefail
 
 DB_NAME=${PG_CLUSTER_DB:-wallet_test}
@@ -85,7 +87,7 @@ start() {
     port=$(free_port)
     echo "$port" >"$CLUSTER_DIR/port"
     if as_owner "$bindir/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $port -k $CLUSTER_DIR -F -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+        -o "-h 127.0.0.1 -p $port -k $CLUSTER_DIR -F -c fsync=off -c full_page_writes=off -c synchronous_commit=off ${PG_CLUSTER_OPTIONS:-}" \
         start >/dev/null; then
       break
     fi

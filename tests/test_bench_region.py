@@ -180,3 +180,13 @@ def test_copy_into_postgresql_gives_the_rows_the_app_reads(app_config, tmp_path,
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_bench_cluster_caches_a_quarter_of_the_memory_within_bounds(monkeypatch):
+    from bench.region import __main__ as region_main
+
+    pages = {"SC_PAGE_SIZE": 4096}
+    monkeypatch.setattr(region_main.os, "sysconf", lambda name: pages.get(name, 0))
+    for memory_mib, expected in ((16 * 1024, "4096MB"), (256, "128MB"), (256 * 1024, "8192MB")):
+        pages["SC_PHYS_PAGES"] = memory_mib * 2**20 // 4096
+        assert region_main.shared_buffers() == expected

@@ -282,13 +282,25 @@ def prime_pages(app, tokens: list[str], log) -> None:
     log(f"region: {len(tokens)} links' pages kept in {time.perf_counter() - started:.0f} s")
 
 
+def _setting(url: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f"SHOW {name}")).scalar()
+    finally:
+        engine.dispose()
+
+
 def run_load(url: str, scale: float, seed: int, seconds: int, users: int, web_workers: int, log) -> dict:
     from tests.fakes.redis_server import RedisServer
     from tests.fakes.server import FakeServer
 
     work = Path(tempfile.mkdtemp(prefix="wallet-region-load."))
     stats = work / "stats"
-    results: dict = {"scale": scale, "web_workers": web_workers, "started": datetime.now(UTC).isoformat()}
+    results: dict = {"scale": scale, "web_workers": web_workers, "started": datetime.now(UTC).isoformat(),
+                     "shared_buffers": _setting(url, "shared_buffers")}
     with RedisServer(work / "redis") as redis, FakeServer() as partner:
         env = _env(url, redis.url, work / "instance", stats, partner.authority)
         app = _bench_app(env)  # also creates the issuer key file before the workers start

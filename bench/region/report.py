@@ -18,7 +18,8 @@ def render(results: dict) -> str:
                   f"(row, TOAST, indexes)"), ""]
     load = results.get("load")
     if load:
-        lines += [f"## Load ({load['web_workers']} gunicorn workers, scale {load['scale']})", "",
+        cache = f", PostgreSQL shared_buffers {load['shared_buffers']}" if load.get("shared_buffers") else ""
+        lines += [f"## Load ({load['web_workers']} gunicorn workers, scale {load['scale']}{cache})", "",
                   "| page | requests | errors | p50 ms | p95 ms | p99 ms | DB share | target |",
                   "|---|---|---|---|---|---|---|---|"]
         for phase in ("mixed", "healthz", "public", "public_unkept", "crowd"):

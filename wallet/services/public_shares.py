@@ -145,11 +145,7 @@ def share_for_token(session: Session, token: str, now: datetime | None = None) -
 def shared_badges_and_holder(session: Session, share: Share) -> tuple[list[tuple[int, Badge]], str]:
     """(position, badge) of the share's badges still matched to their owner, in order, and the
     owner's display name, in one query (a collection page's hot path); "" when no badge is left."""
-    stmt = (select(ShareItem.position, Badge, User.display_name).join(Badge, Badge.id == ShareItem.badge_id)
-            .join(User, User.id == Badge.owner_id)
-            .where(ShareItem.share_id == share.id, Badge.matched.is_(True), Badge.owner_id == share.owner_id)
-            .order_by(ShareItem.position).options(defer(Badge.payload)))
-    rows = session.execute(stmt).all()
+    rows = session.execute(_BADGES_AND_HOLDER, {"share_id": share.id, "owner_id": share.owner_id}).all()
     return [(position, badge) for position, badge, _name in rows], (rows[0][2] or "" if rows else "")
 
 
@@ -169,6 +165,13 @@ _BADGE_AND_HOLDER = (
     .where(ShareItem.share_id == bindparam("share_id"), ShareItem.position == bindparam("position"),
            Badge.matched.is_(True), Badge.owner_id == bindparam("owner_id"))
     .options(defer(Badge.payload))
+)
+_BADGES_AND_HOLDER = (
+    select(ShareItem.position, Badge, User.display_name).join(Badge, Badge.id == ShareItem.badge_id)
+    .join(User, User.id == Badge.owner_id)
+    .where(ShareItem.share_id == bindparam("share_id"), Badge.matched.is_(True),
+           Badge.owner_id == bindparam("owner_id"))
+    .order_by(ShareItem.position).options(defer(Badge.payload))
 )
 _SHARE_BY_HASH = select(Share).where(Share.token_hash == bindparam("token_hash"))
 

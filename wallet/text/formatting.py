@@ -104,9 +104,10 @@ def format_datetime(value, *, now: datetime | None = None) -> str:
         return ""
     if not isinstance(moment, datetime):
         return format_date(moment)
+    locale = str(_locale())
     this_year = (local(now or datetime.now(UTC))).year
-    day = format_date(moment, year=moment.year != this_year)
-    return _("%(date)s à %(time)s", date=day, time=format_time(moment))
+    day = _date_text(moment.date(), locale, False, moment.year != this_year)
+    return _("%(date)s à %(time)s", date=day, time=_time_text(moment.hour, moment.minute, locale))
 
 
 def format_number(value) -> str:

@@ -257,9 +257,9 @@ def _render_collection(token: str, found: shared.Visit):
     if not items:
         abort(404)
     fingerprint = shared.cards_fingerprint(_page_version(), _lang(), share, holder, items)
-    cards = [{"position": p, "badge": b, "issuer": _issuer_line(b, None)} for p, b in items]
 
     def build(token: str) -> dict:
+        cards = [{"position": p, "badge": b, "issuer": _issuer_line(b, None)} for p, b in items]
         return {"token": token, "share": share, "cards": cards, "holder": holder, "status_label": status_label,
                 "title": _page_title(share, holder), "share_url": sharing.public_url(token),
                 "preview_url": sharing.public_url(token) + "/apercu.png"}
