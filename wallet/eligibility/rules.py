@@ -225,14 +225,46 @@ class _Item:
 _EMPTY: dict = {}
 
 
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    """What the rules read from a referential, whoever the learner: computed once per referential."""
+
+    matcher: _Matcher
+    org_of: dict[str, str]
+    region_ids: frozenset[str]
+    regional_keys: dict[str, str]
+    offered: dict[str, tuple[Partner, ...]]    # per regional badge key: the partners whose catalogue fits
+
+
+# Keyed by the referential object's identity (it is immutable; its hash would walk all of it), and
+# holding it, so that the id is never reused while its entry lives. A referential is replaced rarely.
+_DERIVED: dict[int, tuple[Referential, _Derived]] = {}
+
+
+def _derived(ref: Referential) -> _Derived:
+    entry = _DERIVED.get(id(ref))
+    if entry is not None and entry[0] is ref:
+        return entry[1]
+    offered = {b.key: tuple(p for p in ref.partners if any(_fits(b.rule, e.skill, e.level) for e in p.catalogue))
+               for b in ref.badges if isinstance(b.rule, CountRule)}
+    derived = _Derived(_Matcher(ref), {issuer_id: p.key for p in ref.partners for issuer_id in p.issuer_ids},
+                       frozenset(ref.issuer.ids), {b.id: b.key for b in ref.badges}, offered)
+    if len(_DERIVED) >= 8:
+        _DERIVED.clear()
+    _DERIVED[id(ref)] = (ref, derived)
+    return derived
+
+
 class _Indexer:
     """Turns Verdict dicts into `_Item`s; built once per `evaluate` call."""
 
     def __init__(self, ref: Referential, now: datetime) -> None:
-        self.matcher = _Matcher(ref)
-        self.org_of = {issuer_id: p.key for p in ref.partners for issuer_id in p.issuer_ids}
-        self.region_ids = frozenset(ref.issuer.ids)
-        self.regional_keys = {b.id: b.key for b in ref.badges}
+        derived = _derived(ref)
+        self.matcher = derived.matcher
+        self.org_of = derived.org_of
+        self.region_ids = derived.region_ids
+        self.regional_keys = derived.regional_keys
+        self.offered = derived.offered
         self.now = now
         self.expiry: dict[str, str | None] = {}
 
@@ -304,7 +336,7 @@ def _as_dict(credential: Any) -> dict:
 
 # --- evaluation ---------------------------------------------------------------------------------------
 
-def _count(ref: Referential, badge: RegionalBadge, rule: CountRule, items: list[_Item],
+def _count(offered: tuple[Partner, ...], badge: RegionalBadge, rule: CountRule, items: list[_Item],
            held: dict[str, str | None]) -> Eligibility:
     skill, min_level = rule.skill, rule.min_level
     counted: list[str | None] = []
@@ -328,7 +360,6 @@ def _count(ref: Referential, badge: RegionalBadge, rule: CountRule, items: list[
     progress = Progress(len(counted), rule.badges, len(orgs), rule.partners)
     missing_partners = max(0, rule.partners - len(orgs))
     missing = Missing(max(rule.badges - len(counted), missing_partners), missing_partners, skill, min_level)
-    offered = tuple(p for p in ref.partners if any(_fits(rule, e.skill, e.level) for e in p.catalogue))
     met = progress.have >= progress.need and progress.partners_have >= progress.partners_need
     return Eligibility(badge, _state(badge.key in held, met, progress.have > 0), progress,
                        tuple(counted), tuple(not_counted), missing, (), tuple(sorted(orgs)), offered)
@@ -389,7 +420,7 @@ def evaluate(referential: Referential, credentials: Iterable[Any], now: datetime
     results = []
     for badge in ref.badges:
         if isinstance(badge.rule, CountRule):
-            results.append(_count(ref, badge, badge.rule, items, held))
+            results.append(_count(indexer.offered[badge.key], badge, badge.rule, items, held))
         else:
             results.append(_composite(badge, badge.rule, region_items, held))
     return results

@@ -57,10 +57,15 @@ def history(session: Session) -> list[ReferentialVersion]:
     return list(session.scalars(select(ReferentialVersion).order_by(ReferentialVersion.id.desc())))
 
 
+_NEWEST = select(ReferentialVersion.id, ReferentialVersion.sha256).order_by(ReferentialVersion.id.desc()).limit(1)
+
+
 def current(session: Session, app: Flask | None = None) -> Referential:
     """The referential in force: the newest stored version, else the configured file."""
     app = app or current_app
-    row = latest(session)
+    # Every page that evaluates eligibility asks: only the newest version's id and digest are read,
+    # its text (tens of KiB) only when this process has not parsed it yet.
+    row = session.execute(_NEWEST).first()
     base_url = _base_url(app)
     path = configured_path(app)
     key = (f"db:{row.id}:{row.sha256}" if row else f"file:{path}:{path.stat().st_mtime_ns}", base_url,
@@ -69,7 +74,7 @@ def current(session: Session, app: Flask | None = None) -> Referential:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    text = row.content if row else path.read_text(encoding="utf-8")
+    text = session.get(ReferentialVersion, row.id).content if row else path.read_text(encoding="utf-8")
     referential = load_referential(text, base_url=base_url, include_demo=include_demo(app))
     with _lock:
         _cache[key] = referential
