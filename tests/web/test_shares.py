@@ -655,6 +655,39 @@ def test_view_counter_batches_views_into_one_update(alice, app, factory, host):
     assert db(app, "SELECT view_count FROM shares WHERE id = 9201") == [(2,)]
 
 
+def test_view_counter_writes_the_views_of_many_shares_in_one_statement(alice, app, factory, host):
+    """A flood of first views touches a different share each time: a flush is one statement for
+    all of them (an UPDATE per share cost each view a round trip), each share getting its own."""
+    from sqlalchemy import event
+
+    from wallet.db import engine, new_session
+    from wallet.services import public_shares as shared
+
+    badge_id = import_hosted(alice, factory, host)
+    for _ in range(3):
+        create_link(alice, [badge_id])
+    ids = [row[0] for row in db(app, "SELECT id FROM shares ORDER BY id")]
+    counter = shared.ViewCounter(lambda: new_session(app), interval=3600)
+    for n, share_id in enumerate(ids, start=1):
+        for _ in range(n):
+            counter.add(share_id, datetime(2026, 1, 5, 9, n, tzinfo=UTC))
+    updates = []
+    with app.app_context():
+        eng = engine()
+
+    def _seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(len(parameters) if executemany else 1)
+
+    event.listen(eng, "before_cursor_execute", _seen)
+    try:
+        counter.flush()
+    finally:
+        event.remove(eng, "before_cursor_execute", _seen)
+    assert len(ids) >= 3 and updates == [len(ids)]
+    assert db(app, "SELECT view_count FROM shares ORDER BY id") == [(n,) for n in range(1, len(ids) + 1)]
+
+
 def test_employer_page_header_names_the_check_and_the_region(alice, app, factory, host):
     first = import_hosted(alice, factory, host)
     second = import_hosted(alice, factory, host, path="/assertions/2")

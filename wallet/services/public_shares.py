@@ -218,21 +218,31 @@ class ViewCounter:
             pending, self._pending, self._timer = self._pending, {}, None
         if not pending:
             return
+        # One statement for all the shares (an executemany: psycopg sends it in one pipeline), in
+        # id order, so that two processes flushing at once take the rows' locks in the same order.
+        rows = [{"share_id": share_id, "views": count, "last": last}
+                for share_id, (count, last) in sorted(pending.items())]
         with self._factory() as session:
-            for share_id, (count, last) in pending.items():
-                record_view(session, share_id, last, count=count, commit=False)
+            session.execute(_COUNT_VIEWS, rows)
             session.commit()
+
+
+_SHARES = Share.__table__
+# A view count added in place (never a read-modify-write of the row), keeping the latest view date.
+_COUNT_VIEWS = (
+    update(_SHARES).where(_SHARES.c.id == bindparam("share_id"))
+    .values(view_count=_SHARES.c.view_count + bindparam("views"),
+            last_viewed_at=case((_SHARES.c.last_viewed_at > bindparam("last", type_=_SHARES.c.last_viewed_at.type),
+                                 _SHARES.c.last_viewed_at),
+                                else_=bindparam("last", type_=_SHARES.c.last_viewed_at.type)))
+)
 
 
 def record_view(session: Session, share: Share | int, now: datetime | None = None, *, count: int = 1,
                 commit: bool = True) -> None:
     """Count views with a single UPDATE (no read-modify-write of the row)."""
     share_id = share if isinstance(share, int) else share.id
-    moment = now or utcnow()
-    session.execute(update(Share).where(Share.id == share_id)
-                    .values(view_count=Share.view_count + count,
-                            last_viewed_at=case((Share.last_viewed_at > moment, Share.last_viewed_at),
-                                                else_=moment)))
+    session.execute(_COUNT_VIEWS, {"share_id": share_id, "views": count, "last": now or utcnow()})
     if commit:
         session.commit()
 

@@ -402,3 +402,15 @@ def test_verdict_objects_of_the_core_are_accepted():
     badges = [verdict(), verdict(level=2, issuer=ATELIER)]
     found = result([Verdict.from_dict(b) for b in badges])
     assert found.state == "eligible" and set(found.counted) == {b["id"] for b in badges}
+
+
+def test_each_referential_is_read_for_itself_when_several_are_evaluated_in_turn():
+    """What the rules derive from a referential is kept per referential object: a new referential
+    (a Region loading a new version) is never evaluated with the previous one's partners."""
+    without_demo = referential(include_demo=False)
+    for _ in range(2):
+        assert [p.key for p in result([], "communiquer-2").offered_by] == [
+            "demo-association-insertion", "demo-atelier-bocage"]
+        found = result([verdict(level=2, issuer=ASSO)], "communiquer-2", ref=without_demo)
+        assert not any(p.key.startswith("demo-") for p in found.offered_by)
+        assert found.not_counted[0].reason == "not_a_partner"
