@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_from_directory
+from flask import Blueprint, abort, render_template, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -45,8 +45,18 @@ def index():
     user = current_user._get_current_object()
     referential, results = referentials.eligibility_for(session, user)
     lang = _lang()
-    names = {row.credential_id: (row.id, badge_title(row.name, row.issuer_name, row.issued_on))
-             for row in badges_service.summaries(session, user)}
+    titles = {row.credential_id: (row.id, badge_title(row.name, row.issuer_name, row.issued_on))
+              for row in badges_service.summaries(session, user)}
+    shown: dict = {}
+
+    def named(credential_id) -> tuple[str | None, str]:
+        """(link to the badge's page, its title); each link built once (a full wallet lists its
+        badges under many cards, and building a URL costs more than the rest of a line)."""
+        if credential_id not in shown:
+            badge_id, title = titles.get(credential_id, (None, credential_id or "?"))
+            shown[credential_id] = (url_for("badges.detail", badge_id=badge_id) if badge_id else None, title)
+        return shown[credential_id]
+
     skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
     regional_names = {b.key: _text(b.name, lang) for b in referential.badges}
     claims = active_claims_by_badge(session, user)
@@ -56,15 +66,15 @@ def index():
     cards, general = [], {}
     for result in results:
         label, style = STATES[result.state]
-        reasons = [(names.get(nc.id, (None, nc.id or "?")), card_reasons[nc.reason])
+        reasons = [(named(nc.id), card_reasons[nc.reason])
                    for nc in result.not_counted if nc.reason in card_reasons]
         for nc in result.not_counted:
             if nc.reason in general_reasons:
-                general[nc.id] = (names.get(nc.id, (None, nc.id or "?")), general_reasons[nc.reason])
+                general[nc.id] = (named(nc.id), general_reasons[nc.reason])
         cards.append({
             "result": result, "name": _text(result.badge.name, lang),
             "description": _text(result.badge.description, lang), "state": label, "style": style,
-            "counted": [names.get(cid, (None, cid or "?")) for cid in result.counted],
+            "counted": [named(cid) for cid in result.counted],
             "reasons": reasons, "missing": _missing_words(result, skills, regional_names),
             "offered_by": [p.name for p in result.offered_by],
             "image": result.badge.image,
