@@ -39,7 +39,8 @@ def _keep_prepared_statements(engine: Engine) -> None:
     its transaction with one (the session's close). Every query of every page was then planned
     anew: 0.7 ms for a public page's one statement, seven times its execution. A transaction that
     only ran SELECTs is committed instead, which leaves the data exactly as a rollback would and
-    keeps the plans. Any other statement (a write, a savepoint, a CTE) keeps the real rollback."""
+    keeps the plans. Any other statement (a write, a savepoint, a CTE) keeps the real rollback; the
+    app runs no SELECT with a side effect that a rollback would undo (pg_notify, a writing function)."""
     from psycopg.pq import TransactionStatus
 
     @event.listens_for(engine, "begin")

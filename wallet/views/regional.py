@@ -45,16 +45,17 @@ def index():
     user = current_user._get_current_object()
     referential, results = referentials.eligibility_for(session, user)
     lang = _lang()
-    titles = {row.credential_id: (row.id, badge_title(row.name, row.issuer_name, row.issued_on))
-              for row in badges_service.summaries(session, user)}
+    rows = {row.credential_id: row for row in badges_service.summaries(session, user)}
     shown: dict = {}
 
     def named(credential_id) -> tuple[str | None, str]:
-        """(link to the badge's page, its title); each link built once (a full wallet lists its
-        badges under many cards, and building a URL costs more than the rest of a line)."""
+        """(link to the badge's page, its title), each built once and only for a badge the page
+        lists (a full wallet lists its badges under many cards; a URL costs more than the line)."""
         if credential_id not in shown:
-            badge_id, title = titles.get(credential_id, (None, credential_id or "?"))
-            shown[credential_id] = (url_for("badges.detail", badge_id=badge_id) if badge_id else None, title)
+            row = rows.get(credential_id)
+            shown[credential_id] = ((url_for("badges.detail", badge_id=row.id),
+                                     badge_title(row.name, row.issuer_name, row.issued_on))
+                                    if row is not None else (None, credential_id or "?"))
         return shown[credential_id]
 
     skills = {skill.key: skill.name.get(lang) for skill in referential.skills}
@@ -66,10 +67,11 @@ def index():
     cards, general = [], {}
     for result in results:
         label, style = STATES[result.state]
-        reasons = [(named(nc.id), card_reasons[nc.reason])
-                   for nc in result.not_counted if nc.reason in card_reasons]
+        reasons = []
         for nc in result.not_counted:
-            if nc.reason in general_reasons:
+            if nc.reason in card_reasons:
+                reasons.append((named(nc.id), card_reasons[nc.reason]))
+            elif nc.reason in general_reasons and nc.id not in general:
                 general[nc.id] = (named(nc.id), general_reasons[nc.reason])
         cards.append({
             "result": result, "name": _text(result.badge.name, lang),
