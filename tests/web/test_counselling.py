@@ -406,3 +406,33 @@ def test_the_journal_lists_exactly_the_counsellors_actions(app, outbox, learner,
     learner.post(f"/accompagnement/{consent.id}/retirer", data={"csrf_token": token})
     page = unescape(learner.get("/accompagnement/journal").text)
     assert "Vous avez retiré l'accès de Mme Durand le " in page
+
+
+def test_a_counsellor_page_is_logged_when_another_request_commits_during_its_reads(
+        app, learner, counsellor, hosts, monkeypatch):
+    """On SQLite a transaction that has read cannot write once another one has committed ("database
+    is locked" at once, whatever the busy timeout): the view counter's flush or any request could
+    land between a counsellor page's reads and its log. The log has a write transaction of its own."""
+    from sqlalchemy import text
+
+    from wallet.db import new_session
+    from wallet.services.counselling import learners as learner_service
+
+    eligible(learner, hosts)
+    connect(learner, counsellor)
+    learner_id = user_id(app, LEARNER[0])
+    build = learner_service._build_view
+
+    def build_then_someone_commits(*args, **kwargs):
+        view = build(*args, **kwargs)
+        other = new_session(app)
+        other.execute(text("UPDATE users SET display_name = display_name || '.' WHERE id = :id"), {"id": learner_id})
+        other.commit()
+        other.close()
+        return view
+
+    monkeypatch.setattr(learner_service, "_build_view", build_then_someone_commits)
+    assert counsellor.get(f"/conseiller/apprenants/{learner_id}").status_code == 200
+    assert counsellor.get("/conseiller/").status_code == 200
+    actions = audit_actions(app, learner_id)
+    assert "counsellor.viewed_learner" in actions and "counsellor.viewed_summary" in actions

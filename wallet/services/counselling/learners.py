@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ... import db
 from ...models import AuditEvent, Consent, User, utcnow
 from .. import badge_list, referentials
 from ..claims import submission as claim_submission
@@ -125,11 +126,13 @@ def my_learners(session: Session, counsellor: User, lang: str = "fr", now: datet
         seen.add(consent.learner_id)
         learner = session.get(User, consent.learner_id)
         views.append(_build_view(session, consent, learner, lang, now))
+    db.begin_write(session)  # the logs in a write transaction of their own (see learner_view)
+    for view in views:
         recent = session.scalar(select(AuditEvent.id).where(
-            AuditEvent.actor_id == counsellor.id, AuditEvent.subject_id == learner.id,
+            AuditEvent.actor_id == counsellor.id, AuditEvent.subject_id == view.learner_id,
             AuditEvent.action == VIEWED_SUMMARY, AuditEvent.created_at > now - SUMMARY_LOG_EVERY).limit(1))
         if recent is None:
-            audit(session, counsellor.id, learner.id, VIEWED_SUMMARY, now, counsellor=counsellor.display_name)
+            audit(session, counsellor.id, view.learner_id, VIEWED_SUMMARY, now, counsellor=counsellor.display_name)
     views.sort(key=lambda v: v.display_name.lower())
     session.commit()
     return views
@@ -142,6 +145,9 @@ def learner_view(session: Session, counsellor: User, learner_id: int, lang: str 
     consent = require_consent(session, counsellor, learner_id, now=now)
     learner = session.get(User, learner_id)
     view = _build_view(session, consent, learner, lang, now)
+    # SQLite: a transaction that has read cannot write once another has committed (the view
+    # counter's flush, any request): the log is written in a write transaction of its own.
+    db.begin_write(session)
     audit(session, counsellor.id, learner_id, VIEWED_LEARNER, now, counsellor=counsellor.display_name)
     session.commit()
     return view
