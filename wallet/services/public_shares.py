@@ -184,7 +184,8 @@ def shared_badge_and_holder(session: Session, share: Share, position: int) -> tu
 
 
 class ViewCounter:
-    """Counts views in memory and writes them with one UPDATE per share every `interval` seconds.
+    """Counts views in memory and writes them every `interval` seconds in one batched UPDATE (an
+    executemany, a row per share).
 
     A write per page view would make every employer's visit queue for the database's write lock
     (SQLite has one writer): instead each process adds up its views and a timer thread flushes
