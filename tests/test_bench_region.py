@@ -67,6 +67,20 @@ def test_the_region_has_the_asked_shape(region):
     assert len(shares) == TINY.shares and len(items) >= TINY.shares
 
 
+def test_each_generated_badge_carries_the_facts_of_its_own_verdict(region):
+    import json
+
+    from wallet.eligibility import are_current_facts, eligibility_facts
+
+    columns = Region.BADGE_COLUMNS
+    for row in region.badges():
+        values = dict(zip(columns, row))
+        facts = json.loads(values["facts"])
+        assert are_current_facts(facts)
+        assert facts == eligibility_facts(json.loads(values["verdict"]))
+        assert facts["id"] == values["credential_id"]
+
+
 def test_the_same_seed_gives_the_same_rows(region):
     again = fresh_region()
     first = [r[:23] for r in region.badges()]

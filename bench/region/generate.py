@@ -248,7 +248,7 @@ class Region:
     BADGE_COLUMNS = ("id", "owner_id", "credential_key", "credential_id", "source", "source_url", "payload",
                      "payload_format", "version", "name", "description", "issuer_id", "issuer_name",
                      "badge_class_id", "issued_on", "expires", "status", "matched", "recipient", "details",
-                     "verdict", "checked_at", "rules_version", "image", "image_type", "original_file",
+                     "verdict", "facts", "checked_at", "rules_version", "image", "image_type", "original_file",
                      "original_file_type", "created_at")
 
     def badges(self) -> Iterator[tuple]:
@@ -321,7 +321,7 @@ class Region:
                        credential_id if source == "url" else None, payload, f["payload_format"], f["version"],
                        f["name"], f["description"], f["issuer_id"], f["issuer_name"], f["badge_class_id"],
                        issued, expires, f["status"], f["matched"], _substitute(f["recipient"], subst),
-                       f["details"], _substitute(f["verdict"], subst), checked, f["rules_version"],
+                       f["details"], _substitute(f["verdict"], subst), _substitute(f["facts"], subst), checked, f["rules_version"],
                        self.images[id(badge_class)], f["image_type"], original, original_type,
                        checked - timedelta(days=rng.randrange(0, 30)))
         self.first_badge[self.p.learners + 1] = badge_id + 1

@@ -274,7 +274,7 @@ def _template(badge_class: BadgeClass, variant: str, text: str, verdict, image: 
             "evidence": [{"id": e.id, "name": e.name, "narrative": e.narrative, "description": e.description}
                          for e in credential.evidence],
             "narrative": credential.narrative, "issuer_url": credential.issuer_url}),
-        "verdict": badge.verdict, "rules_version": badge.rules_version,
+        "verdict": badge.verdict, "facts": badge.facts, "rules_version": badge.rules_version,
         "image": image[0], "image_type": image[1],
     }
     fields["payload_format"] = _payload_format(fields["payload"])

@@ -105,6 +105,55 @@ def test_expired_and_unmatched_badges_say_why_they_do_not_count(client, outbox, 
     assert "Communication 2 — délivré à une adresse que vous n'avez pas encore confirmée" in communiquer
 
 
+def _age_badges(app) -> None:
+    from sqlalchemy import update
+
+    from wallet.db import new_session
+    from wallet.models import Badge, utcnow
+
+    with new_session(app) as session:
+        session.execute(update(Badge).values(checked_at=utcnow() - timedelta(days=8)))
+        session.commit()
+
+
+def test_a_badge_revoked_on_reverification_stops_counting_at_once(app, client, outbox, hosts):
+    # The page reads the facts stored beside each verdict: re-verification must rewrite them.
+    from wallet.services import reverification
+
+    one, _two = hosts
+    registered_user(client, outbox)
+    upload(client, text=aligned_assertion(one, 1))
+    upload(client, text=aligned_assertion(one, 2))
+    assert "Vous pouvez le demander" in card(unescape(client.get("/badges-regionaux/").text),
+                                             "Communiquer — Je pratique")
+    one.route("/assertions/2", b"", status=410)
+    _age_badges(app)
+    assert reverification.reverify_stale(app).reverified == 2
+    communiquer = card(unescape(client.get("/badges-regionaux/").text), "Communiquer — Je pratique")
+    assert "En cours" in communiquer and "1 sur 2" in communiquer
+    assert "Communication 2 — révoqué par l'émetteur : il ne compte plus" in communiquer
+
+
+@pytest.mark.parametrize("facts", [None, '{"eligibility_facts": 0, "id": "x", "status": "valid"}', "{}"])
+def test_a_badge_without_facts_of_this_version_is_judged_on_its_verdict(app, client, outbox, hosts, facts):
+    from sqlalchemy import select, update
+
+    from wallet.db import new_session
+    from wallet.models import Badge
+
+    one, _two = hosts
+    registered_user(client, outbox)
+    upload(client, text=aligned_assertion(one, 1))
+    upload(client, text=aligned_assertion(one, 2))
+    with new_session(app) as session:
+        first = session.scalars(select(Badge.id).order_by(Badge.id)).first()
+        session.execute(update(Badge).where(Badge.id == first).values(facts=facts))
+        session.commit()
+    communiquer = card(unescape(client.get("/badges-regionaux/").text), "Communiquer — Je pratique")
+    assert "Vous pouvez le demander" in communiquer and "2 sur 2" in communiquer
+    assert "Communication 1" in communiquer and "Communication 2" in communiquer
+
+
 def test_badges_from_non_partners_are_listed_once(client, outbox):
     with FakeServer() as stranger:
         registered_user(client, outbox)

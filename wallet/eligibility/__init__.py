@@ -23,7 +23,17 @@ from .model import (
 )
 from .problems import Problem, ReferentialError
 from .referential import DEFAULT_BASE_URL, check_referential, default_referential_path, load_referential
-from .rules import REASONS, STATES, Eligibility, Missing, NotCounted, Progress, evaluate
+from .rules import (
+    REASONS,
+    STATES,
+    Eligibility,
+    Missing,
+    NotCounted,
+    Progress,
+    are_current_facts,
+    eligibility_facts,
+    evaluate,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -47,8 +57,10 @@ __all__ = [
     "Skill",
     "Target",
     "Text",
+    "are_current_facts",
     "check_referential",
     "default_referential_path",
+    "eligibility_facts",
     "evaluate",
     "load_referential",
 ]

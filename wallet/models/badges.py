@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+import orjson
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
+from ..eligibility import eligibility_facts
 from .accounts import User
 from .columns import UTCDateTime, utcnow
 
@@ -48,6 +50,10 @@ class Badge(Base):
     recipient: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of identities, private
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: evidence, narrative (display only)
     verdict: Mapped[str] = mapped_column(Text)  # JSON, messages not rendered
+    # JSON: the verdict's fields the eligibility rules read (`eligibility_facts`), set with the verdict
+    # (see `_verdict_set` below); NULL (rows older than migration 0014 that it could not read) means
+    # "read the verdict". A Core UPDATE of `verdict` must set it too.
+    facts: Mapped[str | None] = mapped_column(Text, nullable=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # The verifier rules the verdict was judged under (services/rules.py RULES_VERSION; the default
     # must equal it: a test checks). Older verdicts are re-verified once by `wallet worker`.
@@ -62,6 +68,15 @@ class Badge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
+
+
+@event.listens_for(Badge.verdict, "set")
+def _verdict_set(badge: Badge, value: object, _old: object, _initiator: object) -> None:
+    """Whoever sets a badge's verdict sets its facts: stale facts would count a revoked badge."""
+    try:
+        badge.facts = orjson.dumps(eligibility_facts(orjson.loads(value))).decode()  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        badge.facts = None
 
 
 class BadgeEvent(Base):

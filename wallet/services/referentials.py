@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..eligibility import Referential, evaluate
+from ..eligibility import Referential, are_current_facts, evaluate
 from ..eligibility.problems import Problem, ReferentialError
 from ..eligibility.referential import check_referential, default_referential_path, load_referential
 from ..models import Badge, ReferentialVersion, User, utcnow
@@ -121,5 +122,31 @@ def check_text(text: str, app: Flask | None = None) -> list[Problem]:
 def eligibility_for(session: Session, user: User, now: datetime | None = None, app: Flask | None = None):
     """The learner's eligibility for every regional badge, from their stored verdicts."""
     referential = current(session, app)
-    verdicts = [loads_stored(v) for v in session.scalars(select(Badge.verdict).where(Badge.owner_id == user.id))]
-    return referential, evaluate(referential, verdicts, now or utcnow())
+    return referential, evaluate(referential, eligibility_inputs(session, user.id), now or utcnow())
+
+
+def eligibility_inputs(session: Session, owner_id: int, rows: Iterable[tuple[int, str | None]] | None = None) -> list:
+    """What the rules read of each of the owner's badges: its stored facts (a tenth of its verdict),
+    or its verdict where the facts are missing or of an older version. `rows`: the owner's
+    (badge id, facts) when the caller has read them already. An unreadable verdict is left out."""
+    if rows is None:
+        rows = session.execute(select(Badge.id, Badge.facts).where(Badge.owner_id == owner_id))
+    inputs, stale = [], []
+    for badge_id, text in rows:
+        data = _parsed(text) if text else None
+        if are_current_facts(data):
+            inputs.append(data)
+        else:
+            stale.append(badge_id)
+    for start in range(0, len(stale), 500):   # a bounded number of parameters per statement
+        inputs += [data for data in map(_parsed, session.scalars(
+            select(Badge.verdict).where(Badge.owner_id == owner_id, Badge.id.in_(stale[start:start + 500]))))
+            if data is not None]
+    return inputs
+
+
+def _parsed(text: str) -> object:
+    try:
+        return loads_stored(text)
+    except ValueError:
+        return None

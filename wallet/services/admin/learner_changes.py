@@ -3,13 +3,13 @@ referential in force and under the new text, badge by badge, before staff publis
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...eligibility import evaluate, load_referential
@@ -50,26 +50,26 @@ def changes_for_learners(session: Session, new_text: str, now: datetime | None =
     old = referentials.current(session, app)
     new = load_referential(new_text, base_url=app.config["BASE_URL"],
                            include_demo=referentials.include_demo(app))
-    learner_ids = list(session.scalars(select(User.id).where(User.role == "learner")))
-    verdicts: dict[int, list[dict]] = {uid: [] for uid in learner_ids}
-    for owner_id, verdict in session.execute(select(Badge.owner_id, Badge.verdict)
-                                             .where(Badge.owner_id.in_(learner_ids))):
-        try:
-            verdicts[owner_id].append(json.loads(verdict))
-        except ValueError:
-            continue
-    session.commit()
+    learners = session.scalar(select(func.count()).select_from(User).where(User.role == "learner")) or 0
     before: Counter[str] = Counter()
     after: Counter[str] = Counter()
     gained: Counter[str] = Counter()
     lost: Counter[str] = Counter()
-    for items in verdicts.values():
+    # One learner's badges at a time, from the facts stored beside each verdict: a region's
+    # verdicts would not fit in memory (2 M badges, 3 GB of JSON), its learner ids not in a query.
+    rows_by_owner = session.execute(
+        select(Badge.owner_id, Badge.id, Badge.facts).join(User, User.id == Badge.owner_id)
+        .where(User.role == "learner").order_by(Badge.owner_id, Badge.id),
+        execution_options={"yield_per": 2000})
+    for owner_id, rows in groupby(rows_by_owner, key=lambda row: row[0]):
+        items = referentials.eligibility_inputs(session, owner_id, [(badge_id, text) for _o, badge_id, text in rows])
         was = _eligible_keys(old, items, now)
         now_ = _eligible_keys(new, items, now)
         before.update(was)
         after.update(now_)
         gained.update(now_ - was)
         lost.update(was - now_)
+    session.commit()
     rows = []
     old_keys = {b.key for b in old.badges}
     new_keys = {b.key for b in new.badges}
@@ -80,4 +80,4 @@ def changes_for_learners(session: Session, new_text: str, now: datetime | None =
         if badge.key not in new_keys:
             rows.append(BadgeChange(badge.key, badge.name.get(lang), before[badge.key], 0, 0, lost[badge.key],
                                     "removed"))
-    return Changes(len(learner_ids), tuple(rows))
+    return Changes(learners, tuple(rows))
